@@ -1,0 +1,102 @@
+"""JVM jars of the stack, resolved from Maven Central by the poms in stack/.
+
+Each component's jars land in its own directory under the jar cache; a stamp
+holding the pom's hash makes a second resolution a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from catalog_view.errors import StackError
+from catalog_view.settings import REPO_ROOT
+
+POM_DIR = REPO_ROOT / "stack"
+COMPONENTS = ("kafka", "connect", "debezium", "flink")
+
+
+def jar_root() -> Path:
+    return Path(os.environ.get("CATALOG_VIEW_JAR_DIR", REPO_ROOT / ".cache" / "jars"))
+
+
+def component_dir(component: str) -> Path:
+    if component == "debezium":
+        # Connect wants one sub-directory per plugin below plugin.path.
+        return jar_root() / "plugins" / "debezium-connector-postgres"
+    return jar_root() / component
+
+
+def plugin_path() -> Path:
+    return jar_root() / "plugins"
+
+
+def _pom(component: str) -> Path:
+    return POM_DIR / component / "pom.xml"
+
+
+def _stamp(component: str) -> str:
+    return hashlib.sha256(_pom(component).read_bytes()).hexdigest()
+
+
+def resolved(component: str) -> bool:
+    stamp = component_dir(component) / ".pom-sha256"
+    return stamp.is_file() and stamp.read_text().strip() == _stamp(component)
+
+
+def resolve(component: str) -> Path:
+    """Copy the component's jars from Maven (cached in ~/.m2); idempotent."""
+    target = component_dir(component)
+    if resolved(component):
+        return target
+    if shutil.which("mvn") is None:
+        raise StackError("mvn not found: install Maven (apt-get install maven)")
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    print(f"jars: resolving {component} from Maven Central ...", file=sys.stderr, flush=True)
+    result = subprocess.run(
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(_pom(component)),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={target}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise StackError(f"mvn could not resolve the {component} jars:\n{tail}")
+    (target / ".pom-sha256").write_text(_stamp(component) + "\n")
+    return target
+
+
+def resolve_all() -> None:
+    for component in COMPONENTS:
+        resolve(component)
+
+
+def version_of(component: str, artifact_prefix: str) -> str:
+    """The version in a jar file name, e.g. kafka-clients-4.3.0.jar -> 4.3.0."""
+    for jar in sorted(component_dir(component).glob(f"{artifact_prefix}-*.jar")):
+        rest = jar.stem[len(artifact_prefix) + 1 :]
+        if rest[:1].isdigit():
+            return rest
+    return "?"
+
+
+def classpath(component: str) -> str:
+    return str(component_dir(component) / "*")
+
+
+def flink_jar_urls() -> list[str]:
+    return [jar.as_uri() for jar in sorted(component_dir("flink").glob("*.jar"))]

@@ -1,0 +1,191 @@
+"""The embedded default stack: PostgreSQL, Kafka (KRaft), Kafka Connect with
+Debezium, and the Flink job on a local mini-cluster, as local processes with
+all state under one data directory.
+
+`up` is re-runnable (it starts what is not running and re-applies idempotent
+setup); `down` stops, by pid, exactly what `up` started.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+
+from catalog_view.errors import CatalogViewError
+from catalog_view.settings import Settings, load_settings
+from catalog_view.stack import jars
+from catalog_view.stack.java import ConnectWorker, KafkaBroker
+from catalog_view.stack.job import FlinkJob
+from catalog_view.stack.postgres import PostgresCluster
+from connectors.register import ConnectClient, register
+from connectors.render import render_source_connector
+from connectors.topics import ensure_topics
+
+PASSWORD_FIELDS = (
+    "pg_superuser_password",
+    "admin_password",
+    "cdc_password",
+    "writer_password",
+    "reader_password",
+)
+
+
+def ensure_secrets(settings: Settings) -> Settings:
+    """Generate missing passwords once into <data_dir>/secrets.env (mode 600)."""
+    missing = [f for f in PASSWORD_FIELDS if getattr(settings, f) is None]
+    if not missing:
+        return settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with settings.secrets_file.open("a") as out:
+        for field in missing:
+            out.write(f"CATALOG_VIEW_{field.upper()}={secrets.token_urlsafe(18)}\n")
+    settings.secrets_file.chmod(0o600)
+    return load_settings(data_dir=settings.data_dir)
+
+
+def _step(name: str, action: Callable[[], object]) -> None:
+    started = time.monotonic()
+    print(f"stack: {name} ...", file=sys.stderr, flush=True)
+    action()
+    print(f"stack: {name} done in {time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    state: str
+    version: str
+    detail: str = ""
+
+
+class LocalStack:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def postgres(self) -> PostgresCluster:
+        return PostgresCluster(self.settings)
+
+    @property
+    def kafka(self) -> KafkaBroker:
+        return KafkaBroker(self.settings)
+
+    @property
+    def connect(self) -> ConnectWorker:
+        return ConnectWorker(self.settings)
+
+    @property
+    def job(self) -> FlinkJob:
+        return FlinkJob(self.settings)
+
+    def up(self, *, with_job: bool = True) -> None:
+        self.settings = ensure_secrets(self.settings)
+        _step("resolve jars", jars.resolve_all)
+        _step("postgres", self._postgres_up)
+        _step("kafka", self.kafka.start)
+        _step("topics", lambda: ensure_topics(self.settings))
+        _step("connect", self.connect.start)
+        _step("connector", self.register_connector)
+        if with_job:
+            _step("flink job", self.job.start)
+
+    def _postgres_up(self) -> None:
+        self.postgres.init()
+        self.postgres.start()
+        self.postgres.wait_ready()
+        self.postgres.bootstrap()
+
+    def register_connector(self) -> None:
+        register(self.settings, render_source_connector(self.settings))
+
+    def down(self) -> list[str]:
+        """Stop in reverse order; returns the names of what was running."""
+        stopped = []
+        for name, stop in (
+            ("flink job", self.job.stop),
+            ("connect", self.connect.stop),
+            ("kafka", self.kafka.stop),
+            ("postgres", self.postgres.stop),
+        ):
+            if stop():
+                stopped.append(name)
+        return stopped
+
+    def status(self) -> list[ComponentStatus]:
+        result = [self._postgres_status(), self._kafka_status(), self._connect_status()]
+        result.append(self._connector_status())
+        result.append(self.job.status())
+        return result
+
+    def _postgres_status(self) -> ComponentStatus:
+        pid = self.postgres.pid()
+        if pid is None:
+            return ComponentStatus("postgres", "stopped", "-")
+        healthy = self.postgres.healthy()
+        version = self.postgres.version() if healthy else "?"
+        return ComponentStatus(
+            "postgres",
+            "healthy" if healthy else "unhealthy",
+            version,
+            f"pid {pid}, port {self.settings.pg_port}, wal_level=logical",
+        )
+
+    def _kafka_status(self) -> ComponentStatus:
+        pid = self.kafka.process.pid()
+        if pid is None:
+            return ComponentStatus("kafka", "stopped", self.kafka.version())
+        state = "healthy" if self.kafka.healthy() else "unhealthy"
+        return ComponentStatus(
+            "kafka",
+            state,
+            self.kafka.version(),
+            f"pid {pid}, {self.settings.bootstrap_servers}, KRaft",
+        )
+
+    def _connect_status(self) -> ComponentStatus:
+        pid = self.connect.process.pid()
+        if pid is None:
+            return ComponentStatus("connect", "stopped", "-")
+        state = "healthy" if self.connect.healthy() else "unhealthy"
+        return ComponentStatus(
+            "connect", state, self.connect.version(), f"pid {pid}, {self.connect.url}"
+        )
+
+    def _connector_status(self) -> ComponentStatus:
+        name = self.settings.connector_name
+        if not self.connect.healthy():
+            return ComponentStatus(name, "unknown", "-", "Kafka Connect is not running")
+        client = ConnectClient(self.connect.url)
+        try:
+            status = client.status(name)
+        except CatalogViewError as exc:
+            return ComponentStatus(name, "unknown", "-", str(exc))
+        debezium = jars.version_of("debezium", "debezium-connector-postgres")
+        if status is None:
+            return ComponentStatus(name, "absent", debezium)
+        detail = f"tasks {list(status.task_states)}"
+        if status.trace:
+            detail += f"; {status.trace.strip().splitlines()[0]}"
+        return ComponentStatus(name, status.connector_state.lower(), debezium, detail)
+
+
+def admin_commit_lsn(settings: Settings) -> int | None:
+    """The current WAL position of the source: what a quiet source converges to."""
+    try:
+        with psycopg.connect(settings.admin_conninfo(), autocommit=True) as conn:
+            row = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
+    except psycopg.Error:
+        return None
+    return int(row[0]) if row else None
+
+
+def environment_with_secrets(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["CATALOG_VIEW_DATA_DIR"] = str(settings.data_dir)
+    return env

@@ -1,0 +1,282 @@
+"""The local PostgreSQL cluster (Debian's packages): one cluster holding the
+admin database (the source) and the store database, wal_level=logical.
+
+Runs as the `postgres` OS user when we are root (initdb refuses root). Roles:
+the admin role owns the catalog; the capture role has REPLICATION and SELECT on
+the catalog tables only; the writer role owns schema catalog_view; the reader
+role can only read it.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from catalog_view.database import apply_sql_file
+from catalog_view.errors import StackError
+from catalog_view.settings import CATALOG_TABLES, REPO_ROOT, Settings
+from catalog_view.stack.process import pid_alive
+from catalog_view.waiting import WaitTimeout, wait_until
+
+PG_MAJOR = 15
+PG_BIN = Path(f"/usr/lib/postgresql/{PG_MAJOR}/bin")
+SOURCE_SCHEMA_DIR = REPO_ROOT / "sql" / "source_schema"
+STORE_SCHEMA_DIR = REPO_ROOT / "sql" / "store"
+
+
+@dataclass(frozen=True)
+class PostgresCluster:
+    settings: Settings
+
+    @property
+    def root(self) -> Path:
+        return self.settings.data_dir / "postgres"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def log_file(self) -> Path:
+        return self.settings.data_dir / "logs" / "postgres.log"
+
+    def _as_owner(self, argv: list[str]) -> list[str]:
+        if os.geteuid() == 0:
+            return ["runuser", "-u", "postgres", "--", *argv]
+        return argv
+
+    def _run(self, argv: list[str], what: str) -> str:
+        result = subprocess.run(
+            self._as_owner(argv), capture_output=True, text=True, check=False, timeout=120
+        )
+        if result.returncode != 0:
+            raise StackError(f"{what} failed ({result.returncode}): {result.stderr.strip()}")
+        return result.stdout
+
+    def _prepare_dirs(self) -> None:
+        for path in (self.root, self.socket_dir, self.log_file.parent):
+            path.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            for path in (self.root, self.socket_dir):
+                shutil.chown(path, owner.pw_uid, owner.pw_gid)
+            self.log_file.touch()
+            shutil.chown(self.log_file, owner.pw_uid, owner.pw_gid)
+            # The data dir may sit below a directory only root can enter.
+            for parent in self.root.parents:
+                if parent == Path("/"):
+                    break
+                mode = parent.stat().st_mode
+                if not mode & 0o001:
+                    os.chmod(parent, mode | 0o001)
+
+    def initialized(self) -> bool:
+        return (self.data / "PG_VERSION").is_file()
+
+    def init(self) -> None:
+        if not (PG_BIN / "initdb").exists():
+            raise StackError(
+                f"PostgreSQL {PG_MAJOR} is not installed ({PG_BIN}/initdb missing): "
+                f"apt-get install postgresql-{PG_MAJOR}"
+            )
+        self._prepare_dirs()
+        if self.initialized():
+            return
+        pwfile = self.root / "pwfile"
+        pwfile.write_text(self.settings.secret("pg_superuser_password") + "\n")
+        if os.geteuid() == 0:
+            shutil.chown(pwfile, "postgres", "postgres")
+        pwfile.chmod(0o600)
+        try:
+            self._run(
+                [
+                    str(PG_BIN / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "--pwfile",
+                    str(pwfile),
+                    "--auth-host=scram-sha-256",
+                    "--auth-local=peer",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                ],
+                "initdb",
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write("\ninclude_if_exists = 'catalog_view.conf'\n")
+
+    def _write_conf(self) -> None:
+        conf = self.data / "catalog_view.conf"
+        conf.write_text(
+            "# Written by catalog-view stack up on every start.\n"
+            f"port = {self.settings.pg_port}\n"
+            "listen_addresses = '127.0.0.1'\n"
+            f"unix_socket_directories = '{self.socket_dir}'\n"
+            "wal_level = logical          # Debezium decodes the WAL\n"
+            "max_wal_senders = 10\n"
+            "max_replication_slots = 10\n"
+            "max_connections = 200        # Flink subtasks, checker samplers, tests\n"
+            "shared_buffers = 256MB\n"
+            "fsync = off                  # throw-away local stack; never in production\n"
+            "synchronous_commit = off\n"
+            "full_page_writes = off\n"
+        )
+        if os.geteuid() == 0:
+            shutil.chown(conf, "postgres", "postgres")
+
+    def pid(self) -> int | None:
+        try:
+            first = (self.data / "postmaster.pid").read_text().splitlines()[0]
+        except (OSError, IndexError):
+            return None
+        pid = int(first)
+        return pid if pid_alive(pid) else None
+
+    def start(self) -> None:
+        if self.pid() is not None:
+            return
+        self._write_conf()
+        self._run(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "start",
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                "60",
+            ],
+            "pg_ctl start",
+        )
+
+    def stop(self) -> bool:
+        if self.pid() is None:
+            return False
+        self._run(
+            [str(PG_BIN / "pg_ctl"), "stop", "-D", str(self.data), "-m", "fast", "-w", "-t", "60"],
+            "pg_ctl stop",
+        )
+        return True
+
+    def version(self) -> str:
+        with psycopg.connect(self.settings.superuser_conninfo(), autocommit=True) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+        return str(row[0]) if row else "?"
+
+    def healthy(self) -> bool:
+        try:
+            with psycopg.connect(self.settings.superuser_conninfo(), autocommit=True) as conn:
+                conn.execute("SELECT 1")
+            return True
+        except psycopg.OperationalError:
+            return False
+
+    def wait_ready(self, timeout_s: float = 30) -> None:
+        try:
+            wait_until(self.healthy, timeout_s=timeout_s, what="PostgreSQL accepting connections")
+        except WaitTimeout as exc:
+            raise StackError(f"{exc}; see {self.log_file}") from None
+
+    def bootstrap(self) -> None:
+        """Roles, databases, schemas, grants and the publication. Idempotent."""
+        s = self.settings
+        with psycopg.connect(s.superuser_conninfo(), autocommit=True) as conn:
+            for user, field, extra in (
+                (s.admin_user, "admin_password", ""),
+                (s.cdc_user, "cdc_password", " REPLICATION"),
+                (s.writer_user, "writer_password", ""),
+                (s.reader_user, "reader_password", ""),
+            ):
+                exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,))
+                verb = "ALTER" if exists.fetchone() else "CREATE"
+                conn.execute(
+                    sql.SQL(verb + " ROLE {} LOGIN" + extra + " PASSWORD {}").format(
+                        sql.Identifier(user), sql.Literal(s.secret(field))
+                    )
+                )
+            for db, owner in ((s.admin_db, s.admin_user), (s.store_db, s.writer_user)):
+                if not conn.execute(
+                    "SELECT 1 FROM pg_database WHERE datname = %s", (db,)
+                ).fetchone():
+                    conn.execute(
+                        sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                            sql.Identifier(db), sql.Identifier(owner)
+                        )
+                    )
+                conn.execute(
+                    sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(db))
+                )
+            grants = (
+                (s.admin_db, s.cdc_user),
+                (s.store_db, s.reader_user),
+            )
+            for db, role in grants:
+                conn.execute(
+                    sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                        sql.Identifier(db), sql.Identifier(role)
+                    )
+                )
+        self._bootstrap_admin()
+        self._bootstrap_store()
+
+    def _bootstrap_admin(self) -> None:
+        s = self.settings
+        schema = sql.Identifier(s.admin_schema)
+        with psycopg.connect(s.admin_conninfo(), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+            conn.execute(sql.SQL("SET search_path TO {}").format(schema))
+            for path in sorted(SOURCE_SCHEMA_DIR.glob("*.sql")):
+                apply_sql_file(conn, path)
+            conn.execute(
+                sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, sql.Identifier(s.cdc_user))
+            )
+            tables = sql.SQL(", ").join(sql.Identifier(s.admin_schema, t) for t in CATALOG_TABLES)
+            conn.execute(
+                sql.SQL("GRANT SELECT ON {} TO {}").format(tables, sql.Identifier(s.cdc_user))
+            )
+            pub = sql.Identifier(s.publication_name)
+            exists = conn.execute(
+                "SELECT 1 FROM pg_publication WHERE pubname = %s", (s.publication_name,)
+            ).fetchone()
+            verb = (
+                "ALTER PUBLICATION {} SET TABLE {}"
+                if exists
+                else "CREATE PUBLICATION {} FOR TABLE {}"
+            )
+            conn.execute(sql.SQL(verb).format(pub, tables))
+
+    def _bootstrap_store(self) -> None:
+        s = self.settings
+        schema = sql.Identifier(s.store_schema)
+        reader = sql.Identifier(s.reader_user)
+        with psycopg.connect(s.store_writer_conninfo(), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+            conn.execute(sql.SQL("SET search_path TO {}").format(schema))
+            for path in sorted(STORE_SCHEMA_DIR.glob("*.sql")):
+                apply_sql_file(conn, path)
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, reader))
+            conn.execute(
+                sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(schema, reader)
+            )
+            conn.execute(
+                sql.SQL(
+                    "ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT ON TABLES TO {}"
+                ).format(schema, reader)
+            )

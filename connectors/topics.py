@@ -1,0 +1,57 @@
+"""Create the capture's topics before the connector and the job need them.
+
+Debezium creates a table's topic only when the table's first event arrives, and
+a Flink Kafka source subscribed to a missing topic fails; so every table topic
+(N partitions, keyed by primary key) and the transaction topic (ONE partition:
+BEGIN/END order is the commit order) exist from the start.
+"""
+
+from __future__ import annotations
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]
+from confluent_kafka.admin import AdminClient
+
+from catalog_view.errors import CatalogViewError
+from catalog_view.settings import Settings
+
+
+class TopicError(CatalogViewError):
+    """A topic could not be created or has the wrong shape."""
+
+
+def wanted_topics(settings: Settings) -> dict[str, int]:
+    topics = {topic: settings.topic_partitions for topic in settings.table_topics}
+    topics[settings.transaction_topic] = 1
+    return topics
+
+
+def ensure_topics(settings: Settings, timeout_s: float = 30) -> dict[str, int]:
+    """Create missing topics; returns topic -> partitions as they now exist."""
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
+    try:
+        existing = admin.list_topics(timeout=timeout_s).topics
+    except KafkaException as exc:
+        raise TopicError(f"Kafka at {settings.bootstrap_servers} is not reachable: {exc}") from exc
+    wanted = wanted_topics(settings)
+    missing = [
+        NewTopic(t, num_partitions=n, replication_factor=1)
+        for t, n in wanted.items()
+        if t not in existing
+    ]
+    if missing:
+        for topic, future in admin.create_topics(missing, request_timeout=timeout_s).items():
+            try:
+                future.result()
+            except KafkaException as exc:
+                if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                    raise TopicError(f"cannot create topic {topic}: {exc}") from exc
+    now = admin.list_topics(timeout=timeout_s).topics
+    shapes = {t: len(now[t].partitions) for t in wanted if t in now}
+    tx_partitions = shapes.get(settings.transaction_topic)
+    if tx_partitions != 1:
+        raise TopicError(
+            f"{settings.transaction_topic} has {tx_partitions} partitions; "
+            "it must have exactly 1 so that BEGIN/END keep commit order"
+        )
+    return shapes

@@ -1,0 +1,5 @@
+import sys
+
+from flink_jobs.main import main
+
+sys.exit(main())

@@ -1,0 +1,98 @@
+"""Command-line options of the job. Secrets come from the environment only."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+STORE_PASSWORD_ENV = "CATALOG_VIEW_STORE_PASSWORD"
+VIEWS = ("product", "product_channel")
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    bootstrap_servers: str
+    topic_prefix: str
+    source_schema: str
+    tables: tuple[str, ...]
+    store_host: str
+    store_port: int
+    store_db: str
+    store_schema: str
+    store_user: str
+    store_password: str
+    parallelism: int
+    checkpoint_dir: Path
+    checkpoint_interval_ms: int
+    sql_dir: Path
+    jars: tuple[str, ...]
+    group_id: str
+    print_sink: bool
+
+    def topic(self, table: str) -> str:
+        return f"{self.topic_prefix}.{self.source_schema}.{table}"
+
+    @property
+    def transaction_topic(self) -> str:
+        return f"{self.topic_prefix}.transaction"
+
+    @property
+    def store_conninfo(self) -> str:
+        return (
+            f"host={self.store_host} port={self.store_port} dbname={self.store_db} "
+            f"user={self.store_user} password={self.store_password}"
+        )
+
+
+def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
+    parser = argparse.ArgumentParser(prog="flink_jobs", description="catalog-view Flink job")
+    parser.add_argument("--bootstrap-servers", required=True)
+    parser.add_argument("--topic-prefix", required=True)
+    parser.add_argument("--source-schema", required=True)
+    parser.add_argument("--store-host", default="127.0.0.1")
+    parser.add_argument("--store-port", type=int, default=5432)
+    parser.add_argument("--store-db", default="catalog_store")
+    parser.add_argument("--store-schema", default="catalog_view")
+    parser.add_argument("--store-user", default="catalog_view_writer")
+    parser.add_argument("--parallelism", type=int, default=1)
+    parser.add_argument("--checkpoint-dir", type=Path, required=True)
+    parser.add_argument("--checkpoint-interval-ms", type=int, default=1000)
+    parser.add_argument(
+        "--sql-dir", type=Path, default=Path(__file__).resolve().parent.parent / "sql"
+    )
+    parser.add_argument("--jar", action="append", default=[], help="file:// URL of a connector jar")
+    parser.add_argument("--group-id", default="catalog-view-job")
+    parser.add_argument(
+        "--print-sink", action="store_true", help="print view changes, write nothing"
+    )
+    args = parser.parse_args(argv)
+    if args.parallelism < 1:
+        parser.error(f"--parallelism must be >= 1, got {args.parallelism}")
+    sources = sorted(p.stem for p in (args.sql_dir / "sources").glob("*.sql"))
+    if not sources:
+        parser.error(f"no source tables in {args.sql_dir / 'sources'}")
+    password = os.environ.get(STORE_PASSWORD_ENV)
+    if password is None and not args.print_sink:
+        parser.error(f"set the store password in the environment variable {STORE_PASSWORD_ENV}")
+    return JobOptions(
+        bootstrap_servers=args.bootstrap_servers,
+        topic_prefix=args.topic_prefix,
+        source_schema=args.source_schema,
+        tables=tuple(sources),
+        store_host=args.store_host,
+        store_port=args.store_port,
+        store_db=args.store_db,
+        store_schema=args.store_schema,
+        store_user=args.store_user,
+        store_password=password or "",
+        parallelism=args.parallelism,
+        checkpoint_dir=args.checkpoint_dir,
+        checkpoint_interval_ms=args.checkpoint_interval_ms,
+        sql_dir=args.sql_dir,
+        jars=tuple(args.jar),
+        group_id=args.group_id,
+        print_sink=args.print_sink,
+    )

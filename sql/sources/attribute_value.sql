@@ -1,0 +1,19 @@
+-- Source table attribute_value: the admin table ${source_schema}.attribute_value as captured by
+-- Debezium into topic ${topic_prefix}.${source_schema}.attribute_value. The columns are the
+-- job's schema for this table; the WITH clause reads the topic directly as a
+-- debezium-json changelog (used by the plain-join pipeline).
+CREATE TABLE `attribute_value` (
+    `id`           BIGINT NOT NULL,
+    `attribute_id` BIGINT,
+    `name`         STRING,
+    `slug`         STRING,
+    `sort_order`   INT,
+    PRIMARY KEY (`id`) NOT ENFORCED
+) WITH (
+    'connector' = 'kafka',
+    'topic' = '${topic_prefix}.${source_schema}.attribute_value',
+    'properties.bootstrap.servers' = '${bootstrap_servers}',
+    'properties.group.id' = '${group_id}',
+    'scan.startup.mode' = 'earliest-offset',
+    'format' = 'debezium-json'
+)
