@@ -81,7 +81,9 @@ def _cmd_connector(args: argparse.Namespace) -> int:
 def _cmd_seed(args: argparse.Namespace) -> int:
     from catalog_view.seed import seed_catalog
 
-    report = seed_catalog(load_settings(), args.products, args.seed, reset=args.reset)
+    report = seed_catalog(
+        load_settings(), args.products, args.seed, reset=args.reset, append=args.append
+    )
     print(
         f"seeded {report.total} rows (seed {args.seed}): "
         + ", ".join(f"{t}={n}" for t, n in report.rows.items())
@@ -118,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--products", type=int, default=100)
     seed.add_argument("--seed", type=int, default=42)
     seed.add_argument("--reset", action="store_true", help="delete the existing catalog first")
+    seed.add_argument("--append", action="store_true", help="add to an existing catalog")
     seed.set_defaults(func=_cmd_seed)
 
     demo = sub.add_parser("demo", help="run the main job end to end on the local stack")

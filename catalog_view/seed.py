@@ -97,7 +97,13 @@ def _slug(text: str) -> str:
 
 
 def seed_catalog(
-    settings: Settings, products: int, seed: int, *, reset: bool = False, progress: bool = True
+    settings: Settings,
+    products: int,
+    seed: int,
+    *,
+    reset: bool = False,
+    append: bool = False,
+    progress: bool = True,
 ) -> SeedReport:
     if products < 0:
         raise SeedError(f"--products must be >= 0, got {products}")
@@ -106,10 +112,10 @@ def seed_catalog(
     with psycopg.connect(settings.admin_conninfo()) as conn:
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(settings.admin_schema)))
         existing = conn.execute("SELECT count(*) FROM product").fetchone()
-        if existing and existing[0] and not reset:
+        if existing and existing[0] and not (reset or append):
             raise SeedError(
                 f"the catalog already holds {existing[0]} products; "
-                "`catalog-view seed --reset` deletes them first"
+                "`catalog-view seed --reset` deletes them first, --append adds to them"
             )
         if reset:
             # DELETE, not TRUNCATE: Debezium skips truncates by default, and the

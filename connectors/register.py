@@ -198,6 +198,13 @@ def preflight(settings: Settings, password: str | None = None) -> None:
             raise ConnectorError("capture preflight failed: " + "; ".join(problems))
 
 
+def summarize_trace(trace: str | None) -> str:
+    """A Java stack trace -> its first line and its root cause."""
+    lines = (trace or "no trace").strip().splitlines()
+    causes = [line.strip() for line in lines if line.strip().startswith("Caused by:")]
+    return lines[0] if not causes else f"{lines[0]} ({causes[-1]})"
+
+
 def wait_for_status(
     client: ConnectClient,
     name: str,
@@ -209,8 +216,7 @@ def wait_for_status(
     def poll() -> ConnectorStatus | None:
         status = client.status(name)
         if status is not None and status.failed:
-            first_line = (status.trace or "no trace").strip().splitlines()[0]
-            raise ConnectorError(f"connector {name} FAILED: {first_line}")
+            raise ConnectorError(f"connector {name} FAILED: {summarize_trace(status.trace)}")
         return status if status is not None and done(status) else None
 
     try:

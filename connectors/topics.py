@@ -9,8 +9,7 @@ BEGIN/END order is the commit order) exist from the start.
 from __future__ import annotations
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import admin as kafka_admin
 
 from catalog_view.errors import CatalogViewError
 from catalog_view.settings import Settings
@@ -28,14 +27,14 @@ def wanted_topics(settings: Settings) -> dict[str, int]:
 
 def ensure_topics(settings: Settings, timeout_s: float = 30) -> dict[str, int]:
     """Create missing topics; returns topic -> partitions as they now exist."""
-    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
+    admin = kafka_admin.AdminClient({"bootstrap.servers": settings.bootstrap_servers})
     try:
         existing = admin.list_topics(timeout=timeout_s).topics
     except KafkaException as exc:
         raise TopicError(f"Kafka at {settings.bootstrap_servers} is not reachable: {exc}") from exc
     wanted = wanted_topics(settings)
     missing = [
-        NewTopic(t, num_partitions=n, replication_factor=1)
+        kafka_admin.NewTopic(t, num_partitions=n, replication_factor=1)  # type: ignore[attr-defined]
         for t, n in wanted.items()
         if t not in existing
     ]

@@ -8,22 +8,21 @@ setup); `down` stops, by pid, exactly what `up` started.
 
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import psycopg
+from pydantic import SecretStr
 
 from catalog_view.errors import CatalogViewError
-from catalog_view.settings import Settings, load_settings
+from catalog_view.settings import Settings
 from catalog_view.stack import jars
 from catalog_view.stack.java import ConnectWorker, KafkaBroker
 from catalog_view.stack.job import FlinkJob
 from catalog_view.stack.postgres import PostgresCluster
-from connectors.register import ConnectClient, register
+from connectors.register import ConnectClient, register, summarize_trace
 from connectors.render import render_source_connector
 from connectors.topics import ensure_topics
 
@@ -42,11 +41,12 @@ def ensure_secrets(settings: Settings) -> Settings:
     if not missing:
         return settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    generated = {field: secrets.token_urlsafe(18) for field in missing}
     with settings.secrets_file.open("a") as out:
-        for field in missing:
-            out.write(f"CATALOG_VIEW_{field.upper()}={secrets.token_urlsafe(18)}\n")
+        for field, value in generated.items():
+            out.write(f"CATALOG_VIEW_{field.upper()}={value}\n")
     settings.secrets_file.chmod(0o600)
-    return load_settings(data_dir=settings.data_dir)
+    return settings.model_copy(update={f: SecretStr(v) for f, v in generated.items()})
 
 
 def _step(name: str, action: Callable[[], object]) -> None:
@@ -171,21 +171,5 @@ class LocalStack:
             return ComponentStatus(name, "absent", debezium)
         detail = f"tasks {list(status.task_states)}"
         if status.trace:
-            detail += f"; {status.trace.strip().splitlines()[0]}"
+            detail += f"; {summarize_trace(status.trace)}"
         return ComponentStatus(name, status.connector_state.lower(), debezium, detail)
-
-
-def admin_commit_lsn(settings: Settings) -> int | None:
-    """The current WAL position of the source: what a quiet source converges to."""
-    try:
-        with psycopg.connect(settings.admin_conninfo(), autocommit=True) as conn:
-            row = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
-    except psycopg.Error:
-        return None
-    return int(row[0]) if row else None
-
-
-def environment_with_secrets(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    env["CATALOG_VIEW_DATA_DIR"] = str(settings.data_dir)
-    return env

@@ -1,0 +1,31 @@
+# Thin targets over scripts/setup.sh and the catalog-view CLI.
+.PHONY: setup demo test lint unit e2e bench up down status
+
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	.venv/bin/catalog-view demo
+
+test: setup lint
+	.venv/bin/pytest
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+unit: setup
+	.venv/bin/pytest -m unit
+
+e2e: setup
+	.venv/bin/pytest -m e2e
+
+up: setup
+	.venv/bin/catalog-view stack up
+
+down:
+	.venv/bin/catalog-view stack down
+
+status:
+	.venv/bin/catalog-view stack status

@@ -1,0 +1,56 @@
+"""Fixtures: the real local stack, started once per test session in its own
+data directory and ports (so it never touches a developer's running stack),
+and stopped at the end even when tests fail."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from catalog_view.settings import Settings, load_settings
+from catalog_view.stack.local import LocalStack
+
+# Ports of the test stack: the defaults + 1000, away from `catalog-view stack up`.
+TEST_PORTS = {"pg_port": 56432, "kafka_port": 60092, "kafka_controller_port": 60093,
+              "connect_port": 59083}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    keep = os.environ.get("CATALOG_VIEW_TEST_DATA_DIR")
+    data_dir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="catalog-view-test-"))
+    settings = load_settings(data_dir=data_dir, **TEST_PORTS)
+    local = LocalStack(settings)
+    try:
+        local.up(with_job=True)
+        yield local
+    finally:
+        stopped = local.down()
+        print(f"\ntest stack stopped: {', '.join(stopped) or 'nothing running'}")
+        if not keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(stack: LocalStack) -> Settings:
+    return stack.settings
+
+
+@pytest.fixture
+def admin(settings: Settings) -> Iterator[psycopg.Connection]:
+    """A connection to the admin database, search_path on the catalog schema."""
+    with psycopg.connect(settings.admin_conninfo(), autocommit=True) as conn:
+        conn.execute(f"SET search_path TO {settings.admin_schema}")
+        yield conn
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(settings.store_reader_conninfo(), autocommit=True) as conn:
+        yield conn
