@@ -14,6 +14,10 @@ from confluent_kafka import admin as kafka_admin
 from catalog_view.errors import CatalogViewError
 from catalog_view.settings import Settings
 
+# The job rebuilds its state by replaying the capture from the first offset,
+# so captured changes are kept for good (no time- or size-based deletion).
+TOPIC_CONFIG = {"retention.ms": "-1", "retention.bytes": "-1"}
+
 
 class TopicError(CatalogViewError):
     """A topic could not be created or has the wrong shape."""
@@ -34,7 +38,9 @@ def ensure_topics(settings: Settings, timeout_s: float = 30) -> dict[str, int]:
         raise TopicError(f"Kafka at {settings.bootstrap_servers} is not reachable: {exc}") from exc
     wanted = wanted_topics(settings)
     missing = [
-        kafka_admin.NewTopic(t, num_partitions=n, replication_factor=1)  # type: ignore[attr-defined]
+        kafka_admin.NewTopic(  # type: ignore[attr-defined]
+            t, num_partitions=n, replication_factor=1, config=TOPIC_CONFIG
+        )
         for t, n in wanted.items()
         if t not in existing
     ]

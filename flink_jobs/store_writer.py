@@ -44,6 +44,18 @@ def _table_shape(
     return types, key
 
 
+def reset_store(conninfo: str, schema: str, tables: list[str]) -> None:
+    """Empty the view tables and the watermark before a replay from the start
+    of the topics: rows the replay never touches (created and deleted while
+    the job was down) must not survive it."""
+    with psycopg.connect(conninfo) as conn:
+        conn.execute(
+            sql.SQL("TRUNCATE {}").format(
+                sql.SQL(", ").join(sql.Identifier(schema, t) for t in [*tables, "watermark"])
+            )
+        )
+
+
 class ViewWriter(MapFunction):  # type: ignore[misc]
     def __init__(self, conninfo: str, schema: str, table: str, columns: list[str]) -> None:
         self.conninfo, self.schema, self.table, self.columns = conninfo, schema, table, columns

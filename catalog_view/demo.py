@@ -1,0 +1,156 @@
+"""`catalog-view demo`: the main job end to end on the embedded stack.
+
+Starts the stack, seeds a catalog, applies a stream of admin edits (each one a
+source transaction), waits after each until the store equals the reference
+query again, and prints denormalized rows and the watermark.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from catalog_view.reference import VIEW_KEYS, diff, reference_rows, store_rows
+from catalog_view.seed import seed_catalog
+from catalog_view.settings import Settings
+from catalog_view.stack.job import read_watermark
+from catalog_view.stack.local import LocalStack
+from catalog_view.waiting import wait_until
+
+Edit = Callable[[psycopg.Connection], str]
+
+
+def _rename_root_category(conn: psycopg.Connection) -> str:
+    row = conn.execute(
+        "UPDATE category SET name = name || ' (renamed)' "
+        "WHERE id = (SELECT min(id) FROM category WHERE parent_id IS NULL) RETURNING name"
+    ).fetchone()
+    return f"renamed a root category to {row[0] if row else '?'!r}: every product beneath moves"
+
+
+def _category_then_product(conn: psycopg.Connection) -> str:
+    with conn.transaction():
+        parent = conn.execute("SELECT min(id) FROM category").fetchone()
+        category = conn.execute(
+            "INSERT INTO category (parent_id, name, slug) VALUES (%s, 'Demo new', 'demo-new') "
+            "RETURNING id",
+            (parent[0] if parent else None,),
+        ).fetchone()
+    assert category is not None
+    conn.execute(
+        "INSERT INTO product (product_type_id, category_id, name, slug, description) "
+        "SELECT min(id), %s, 'Demo product', 'demo-product', 'Made in the demo' FROM product_type",
+        (category[0],),
+    )
+    return "created a category, then a product in it (two transactions)"
+
+
+def _reprice(conn: psycopg.Connection) -> str:
+    conn.execute(
+        "UPDATE product_variant_channel_listing SET price_amount = price_amount * %s "
+        "WHERE id IN (SELECT id FROM product_variant_channel_listing ORDER BY id LIMIT 5)",
+        (Decimal("0.9"),),
+    )
+    return "10% off five variant prices: min/max price per listing follow"
+
+
+def _delete_product(conn: psycopg.Connection) -> str:
+    with conn.transaction():
+        row = conn.execute("SELECT max(id) FROM product").fetchone()
+        product = row[0] if row else None
+        variants = "SELECT id FROM product_variant WHERE product_id = %(p)s"
+        for statement in (
+            f"DELETE FROM product_variant_channel_listing WHERE variant_id IN ({variants})",
+            f"DELETE FROM assigned_variant_attribute_value WHERE variant_id IN ({variants})",
+            "DELETE FROM product_variant WHERE product_id = %(p)s",
+            "DELETE FROM product_channel_listing WHERE product_id = %(p)s",
+            "DELETE FROM assigned_product_attribute_value WHERE product_id = %(p)s",
+            "DELETE FROM product WHERE id = %(p)s",
+        ):
+            conn.execute(statement, {"p": product})
+    return f"deleted product {product} with its variants and listings in one transaction"
+
+
+EDITS: tuple[Edit, ...] = (_rename_root_category, _category_then_product, _reprice, _delete_product)
+
+
+def converged(settings: Settings) -> bool:
+    with (
+        psycopg.connect(settings.admin_conninfo()) as source,
+        psycopg.connect(settings.store_reader_conninfo()) as store,
+    ):
+        return all(
+            diff(v, reference_rows(source, settings, v), store_rows(store, settings, v)).empty
+            for v in VIEW_KEYS
+        )
+
+
+def _wait_converged(settings: Settings, what: str) -> float:
+    started = time.monotonic()
+    wait_until(lambda: converged(settings), timeout_s=180, what=what, interval_s=0.5)
+    return time.monotonic() - started
+
+
+def _show(settings: Settings) -> None:
+    with psycopg.connect(settings.store_reader_conninfo(), row_factory=dict_row) as store:
+        products = store.execute(
+            "SELECT * FROM catalog_view.product ORDER BY jsonb_array_length(category_path) DESC, "
+            "product_id LIMIT 2"
+        ).fetchall()
+        listings = store.execute(
+            "SELECT * FROM catalog_view.product_channel ORDER BY product_id, channel_id LIMIT 2"
+        ).fetchall()
+        counts: dict[str, int] | None = store.execute(
+            "SELECT (SELECT count(*) FROM catalog_view.product) AS products, "
+            "(SELECT count(*) FROM catalog_view.product_channel) AS listings"
+        ).fetchone()
+    assert counts is not None
+    for row in products:
+        row["description"] = f"{row['description'][:60]}... ({len(row['description'])} chars)"
+        print("catalog_view.product", json.dumps(row, indent=2, default=_json_default))
+    for row in listings:
+        print("catalog_view.product_channel", json.dumps(row, indent=2, default=_json_default))
+    print(f"store: {counts['products']} products, {counts['listings']} channel listings")
+    mark = read_watermark(settings)
+    if mark is not None:
+        print(
+            f"watermark: commit_lsn={mark.commit_lsn} source_txid={mark.source_txid} "
+            f"source_commit={mark.source_commit} applied_at={mark.applied_at}"
+        )
+
+
+def _json_default(value: Any) -> str:
+    return str(value)
+
+
+def run_demo(settings: Settings, *, products: int, seed: int, keep: bool) -> int:
+    stack = LocalStack(settings)
+    started = time.monotonic()
+    try:
+        stack.up(with_job=True)
+        settings = stack.settings
+        print(f"demo: stack up in {time.monotonic() - started:.1f}s", file=sys.stderr)
+        report = seed_catalog(settings, products, seed, reset=True)
+        print(f"demo: seeded {report.total} rows in one transaction (seed {seed})")
+        took = _wait_converged(settings, "store equal to the reference after the seed")
+        print(f"demo: store equals the reference after the seed ({took:.1f}s)")
+        with psycopg.connect(settings.admin_conninfo(), autocommit=True) as admin:
+            admin.execute(f"SET search_path TO {settings.admin_schema}")
+            for edit in EDITS:
+                what = edit(admin)
+                took = _wait_converged(settings, what)
+                print(f"demo: {what} -> visible and consistent after {took:.1f}s")
+        _show(settings)
+    finally:
+        if not keep:
+            stopped = stack.down()
+            print(f"demo: stopped {', '.join(stopped)}", file=sys.stderr)
+    print(f"demo: done in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return 0
