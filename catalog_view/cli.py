@@ -52,6 +52,18 @@ def _print_status(stack: object, *, as_json: bool) -> int:
     return 0 if all(r.state in healthy for r in rows) else 1
 
 
+def _cmd_bootstrap(args: argparse.Namespace) -> int:
+    from catalog_view.stack.postgres import PostgresCluster
+    from connectors.topics import ensure_topics
+
+    settings = load_settings()
+    PostgresCluster(settings).bootstrap()
+    topics = ensure_topics(settings)
+    names = ", ".join(sorted(topics))
+    print(f"bootstrapped {settings.admin_db}, {settings.store_db}; topics: {names}")
+    return 0
+
+
 def _cmd_jars(args: argparse.Namespace) -> int:
     from catalog_view.stack import jars
 
@@ -108,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     stack.add_argument("--purge", action="store_true", help="down: also delete the data directory")
     stack.add_argument("--json", action="store_true", help="status: one JSON array")
     stack.set_defaults(func=_cmd_stack)
+
+    bootstrap = sub.add_parser(
+        "bootstrap",
+        help="roles, databases, schemas, publication and topics on a running PostgreSQL and Kafka",
+    )
+    bootstrap.set_defaults(func=_cmd_bootstrap)
 
     jars = sub.add_parser("jars", help="resolve the stack's jars from Maven Central")
     jars.set_defaults(func=_cmd_jars)

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     kafka_controller_port: int = Field(default=59093, ge=1, le=65535)
     connect_port: int = Field(default=58083, ge=1, le=65535)
     connect_url: str | None = None
+    # Where clients reach Kafka when it is not the local broker (docker-compose).
+    kafka_bootstrap_servers: str | None = None
 
     capture_name: str = "catalog"
     topic_partitions: int = Field(default=1, ge=1, le=64)
@@ -117,7 +119,7 @@ class Settings(BaseSettings):
 
     @property
     def bootstrap_servers(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
+        return self.kafka_bootstrap_servers or f"127.0.0.1:{self.kafka_port}"
 
     @property
     def connect_endpoint(self) -> str:

@@ -11,7 +11,7 @@ from pyflink.common import Row, Types
 from pyflink.common.types import RowKind
 from pyflink.datastream import OutputTag, ProcessFunction
 
-from flink_jobs.debezium import DecodeError, RowChange, TransactionMarker, convert, decode
+from flink_jobs.debezium import DecodeError, TransactionMarker, convert, decode
 from flink_jobs.schema import TableSpec, type_info
 
 WATERMARK_TYPE = Types.ROW_NAMED(
@@ -19,18 +19,20 @@ WATERMARK_TYPE = Types.ROW_NAMED(
 )
 
 
-def row_kinds(change: RowChange) -> Iterator[tuple[RowKind, dict[str, Any]]]:
+def row_kinds(
+    op: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> Iterator[tuple[RowKind, dict[str, Any]]]:
     """Debezium op -> Flink row kinds with full images (ChangelogMode.all)."""
-    if change.op in ("c", "r"):
-        assert change.after is not None
-        yield RowKind.INSERT, change.after
-    elif change.op == "u":
-        assert change.before is not None and change.after is not None
-        yield RowKind.UPDATE_BEFORE, change.before
-        yield RowKind.UPDATE_AFTER, change.after
-    elif change.op == "d":
-        assert change.before is not None
-        yield RowKind.DELETE, change.before
+    if op in ("c", "r"):
+        assert after is not None
+        yield RowKind.INSERT, after
+    elif op == "u":
+        assert before is not None and after is not None
+        yield RowKind.UPDATE_BEFORE, before
+        yield RowKind.UPDATE_AFTER, after
+    elif op == "d":
+        assert before is not None
+        yield RowKind.DELETE, before
 
 
 def to_row(spec: TableSpec, kind: RowKind, image: dict[str, Any]) -> Row:
@@ -60,7 +62,7 @@ class RouteChanges(ProcessFunction):  # type: ignore[misc]
         spec = self.specs.get(event.table)
         if spec is None:
             raise DecodeError(f"event for table {event.table!r}, which the job does not know")
-        for kind, image in row_kinds(event):
+        for kind, image in row_kinds(event.op, event.before, event.after):
             yield self.tags[event.table], to_row(spec, kind, image)
 
 

@@ -37,6 +37,7 @@ class RowChange:
     lsn: int | None
     snapshot: str  # "false" while streaming; first/true/last... during a snapshot
     commit_ts_ms: int | None
+    total_order: int | None = None  # position in its transaction, 1-based
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ def _row_change(event: dict[str, Any]) -> RowChange:
                 "without REPLICA IDENTITY FULL)"
             )
     lsn = source.get("lsn")
+    transaction = event.get("transaction") or {}
+    total_order = transaction.get("total_order")
     return RowChange(
         table=str(table),
         op=op,
@@ -124,6 +127,7 @@ def _row_change(event: dict[str, Any]) -> RowChange:
         lsn=None if lsn is None else int(lsn),
         snapshot=str(source.get("snapshot", "false")),
         commit_ts_ms=source.get("ts_ms"),
+        total_order=None if total_order is None else int(total_order),
     )
 
 

@@ -1,28 +1,48 @@
 """Entry point: `python -m flink_jobs --bootstrap-servers ... --checkpoint-dir ...`.
 
 Runs on the local mini-cluster when started with plain Python; the same module
-can be submitted to a remote cluster with `flink run --python`."""
+can be submitted to a remote cluster with `flink run --python`.
+
+Start-up: the aligned job restores from the newest retained checkpoint when
+there is one (the store and the watermark then continue where they were; units
+at or below the stored watermark are skipped). Otherwise it replays the
+capture from the first offset into an emptied store.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from flink_jobs.options import VIEWS, parse_options
-from flink_jobs.pipeline import build, create_environment
+from flink_jobs.options import VIEWS, JobOptions, parse_options
+from flink_jobs.pipeline import build_aligned, build_baseline, create_environment
 from flink_jobs.store_writer import reset_store
 
 
+def latest_checkpoint(checkpoint_dir: Path) -> Path | None:
+    """The newest completed checkpoint (one with _metadata) under the directory."""
+    done = [m.parent for m in checkpoint_dir.glob("*/chk-*/_metadata")]
+    return max(done, key=lambda p: p.stat().st_mtime, default=None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    options = parse_options(argv)
-    env, t_env = create_environment(options)
-    build(env, t_env, options)
-    if not options.print_sink:
-        # The job replays the topics from the beginning (see pipeline.kafka_source).
+    options: JobOptions = parse_options(argv)
+    restore = None
+    if not (options.baseline or options.fresh):
+        restore = latest_checkpoint(options.checkpoint_dir)
+    env, t_env = create_environment(options, restore)
+    if options.baseline:
+        build_baseline(env, t_env, options)
+    else:
+        build_aligned(env, t_env, options)
+    if restore is None and not options.print_sink:
         reset_store(options.store_conninfo, options.store_schema, list(VIEWS))
+    mode = "baseline (no alignment)" if options.baseline else "transaction-aligned"
+    start = f"restoring {restore}" if restore else "replaying the capture from the start"
     print(
-        f"catalog-view job: parallelism {options.parallelism}, "
-        f"{len(options.tables)} tables from {options.topic_prefix}.*",
+        f"catalog-view job: {mode}, parallelism {options.parallelism}, "
+        f"{len(options.tables)} tables from {options.topic_prefix}.*, {start}",
         file=sys.stderr,
         flush=True,
     )

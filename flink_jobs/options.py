@@ -31,6 +31,8 @@ class JobOptions:
     jars: tuple[str, ...]
     group_id: str
     print_sink: bool
+    baseline: bool
+    fresh: bool
 
     def topic(self, table: str) -> str:
         return f"{self.topic_prefix}.{self.source_schema}.{table}"
@@ -38,6 +40,10 @@ class JobOptions:
     @property
     def transaction_topic(self) -> str:
         return f"{self.topic_prefix}.transaction"
+
+    @property
+    def store_jdbc_url(self) -> str:
+        return f"jdbc:postgresql://{self.store_host}:{self.store_port}/{self.store_db}"
 
     @property
     def store_conninfo(self) -> str:
@@ -68,6 +74,17 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
     parser.add_argument(
         "--print-sink", action="store_true", help="print view changes, write nothing"
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="ignore retained checkpoints: replay the capture into an emptied store",
+    )
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="plain changelog join, rows applied one by one: NOT transaction-consistent "
+        "(the checker's baseline)",
+    )
     args = parser.parse_args(argv)
     if args.parallelism < 1:
         parser.error(f"--parallelism must be >= 1, got {args.parallelism}")
@@ -89,10 +106,13 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         store_user=args.store_user,
         store_password=password or "",
         parallelism=args.parallelism,
-        checkpoint_dir=args.checkpoint_dir,
+        # Separate checkpoints per pipeline: their operator graphs differ.
+        checkpoint_dir=args.checkpoint_dir / ("baseline" if args.baseline else "aligned"),
         checkpoint_interval_ms=args.checkpoint_interval_ms,
         sql_dir=args.sql_dir,
         jars=tuple(args.jar),
         group_id=args.group_id,
         print_sink=args.print_sink,
+        baseline=args.baseline,
+        fresh=args.fresh,
     )

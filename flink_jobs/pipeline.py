@@ -1,23 +1,35 @@
-"""Build the job: all catalog topics through ONE Kafka source operator, decoded
-and routed per table into changelog tables, the view SQL over them, and the
-store writers.
+"""Build the job.
 
-One source operator for every table is what later lets a checkpoint barrier
-cut the whole input at a source-transaction boundary.
+Transaction-aligned (default):
+  capture_records (ONE Kafka source: every table topic + the transaction topic)
+    -> AssembleTransactions (parallelism 1, keyed state): whole source
+       transactions in commit order, each released in one call
+    -> per-table changelog tables -> view SQL (any parallelism)
+    -> sink rows (view_name, row_key, payload) UNION ALL transaction markers
+    -> TransactionalStoreSink (JVM, Sink V2): what arrived between two
+       checkpoint barriers is netted and applied in ONE store transaction with
+       the watermark, once the checkpoint completes.
+
+Baseline (--baseline): the same decoding and views, but no alignment and rows
+applied one by one as they come: what a plain changelog join gives. It exists
+so the checker can show what goes wrong without alignment.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from pyflink.common import Configuration, Types, WatermarkStrategy
 from pyflink.common.serialization import SimpleStringSchema
 from pyflink.datastream import CheckpointingMode, DataStream, StreamExecutionEnvironment
 from pyflink.datastream.connectors.kafka import KafkaOffsetsInitializer, KafkaSource
-from pyflink.table import StreamTableEnvironment
+from pyflink.table import StreamTableEnvironment, Table
 from pyflink.table.changelog_mode import ChangelogMode
 
+from flink_jobs.assembly_operator import MARKER_TAG, AssembleTransactions
 from flink_jobs.changes import WATERMARK_TAG, RouteChanges, table_tag
+from flink_jobs.commit_sink import TransactionalStoreSink
 from flink_jobs.options import VIEWS, JobOptions
 from flink_jobs.schema import TableSpec, changelog_schema, read_table_spec
 from flink_jobs.sql_files import statements, view_files
@@ -25,15 +37,26 @@ from flink_jobs.store_writer import ViewWriter, WatermarkWriter
 
 
 def create_environment(
-    options: JobOptions,
+    options: JobOptions, restore_from: Path | None = None
 ) -> tuple[StreamExecutionEnvironment, StreamTableEnvironment]:
     conf = Configuration()
     conf.set_string("pipeline.jars", ";".join(options.jars))
     conf.set_string("execution.checkpointing.dir", options.checkpoint_dir.resolve().as_uri())
+    # Keep checkpoints when the job stops, so the next start restores from one.
+    conf.set_string(
+        "execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION"
+    )
+    conf.set_string("execution.checkpointing.num-retained", "3")
+    if restore_from is not None:
+        conf.set_string("execution.state-recovery.path", restore_from.as_uri())
     # Small Python bundles: a barrier waits until the current bundle is flushed.
     conf.set_string("python.fn-execution.bundle.size", "500")
     conf.set_string("python.fn-execution.bundle.time", "100")
     conf.set_string("pipeline.name", "catalog-view")
+    # A failing commit (store outage) or a bad event fails the job; it restarts
+    # from the last checkpoint and tries again, while the watermark stands still.
+    conf.set_string("restart-strategy.type", "exponential-delay")
+    conf.set_string("restart-strategy.exponential-delay.max-backoff", "30 s")
     env = StreamExecutionEnvironment.get_execution_environment(conf)
     # Python workers must run in this interpreter's environment (the venv).
     env.set_python_executable(sys.executable)
@@ -43,12 +66,19 @@ def create_environment(
 
 
 def sql_variables(options: JobOptions) -> dict[str, str]:
+    topics = [options.topic(t) for t in options.tables] + [options.transaction_topic]
     return {
         "topic_prefix": options.topic_prefix,
         "source_schema": options.source_schema,
         "bootstrap_servers": options.bootstrap_servers,
         "group_id": options.group_id,
+        "topics": ";".join(topics),
     }
+
+
+def run_sql_file(t_env: StreamTableEnvironment, path: Path, options: JobOptions) -> None:
+    for statement in statements(path, sql_variables(options)):
+        t_env.execute_sql(statement)
 
 
 def table_specs(t_env: StreamTableEnvironment, options: JobOptions) -> dict[str, TableSpec]:
@@ -56,14 +86,64 @@ def table_specs(t_env: StreamTableEnvironment, options: JobOptions) -> dict[str,
     the changelog view registered under the same name replaces it."""
     specs: dict[str, TableSpec] = {}
     for table in options.tables:
-        for statement in statements(
-            options.sql_dir / "sources" / f"{table}.sql", sql_variables(options)
-        ):
-            t_env.execute_sql(statement)
+        run_sql_file(t_env, options.sql_dir / "sources" / f"{table}.sql", options)
         # Every catalog table is keyed by `id` (sql/source_schema).
         specs[table] = read_table_spec(t_env, table, ("id",))
         t_env.execute_sql(f"DROP TABLE `{table}`")
     return specs
+
+
+def register_tables_and_views(
+    t_env: StreamTableEnvironment,
+    options: JobOptions,
+    specs: dict[str, TableSpec],
+    routed: DataStream,
+) -> None:
+    for name, spec in specs.items():
+        changes = routed.get_side_output(table_tag(spec))
+        table = t_env.from_changelog_stream(changes, changelog_schema(spec), ChangelogMode.all())
+        t_env.create_temporary_view(f"`{name}`", table)
+    for path in view_files(options.sql_dir, VIEWS):
+        run_sql_file(t_env, path, options)
+
+
+def build_aligned(
+    env: StreamExecutionEnvironment, t_env: StreamTableEnvironment, options: JobOptions
+) -> None:
+    specs = table_specs(t_env, options)
+    run_sql_file(t_env, options.sql_dir / "capture" / "records.sql", options)
+    records = t_env.to_data_stream(t_env.from_path("capture_records"))
+    assembled = (
+        records.key_by(lambda _: 0, key_type=Types.INT())
+        .process(AssembleTransactions(specs, options.source_schema), output_type=Types.STRING())
+        .name("assemble-transactions")
+        .uid("assemble-transactions")
+        .set_parallelism(1)
+    )
+    register_tables_and_views(t_env, options, specs, assembled)
+    t_env.create_temporary_view(
+        "transaction_markers", t_env.from_data_stream(assembled.get_side_output(MARKER_TAG))
+    )
+    changes = t_env.to_changelog_stream(commit_rows(t_env, options))
+    if options.print_sink:
+        changes.print("commit")
+        return
+    sink = TransactionalStoreSink(
+        options.store_jdbc_url, options.store_user, options.store_password, options.store_schema
+    )
+    changes.sink_to(sink).name("commit-to-store").uid("commit-to-store").set_parallelism(1)
+
+
+def commit_rows(t_env: StreamTableEnvironment, options: JobOptions) -> Table:
+    """Every view's sink rows and the transaction markers as one changelog of
+    (view_name, row_key, payload): one input for the one committing sink."""
+    parts = [
+        "SELECT CAST(view_name AS STRING) AS view_name, CAST(row_key AS STRING) AS row_key, "
+        f"CAST(payload AS STRING) AS payload FROM ({statements(path, {})[0]})"
+        for path in (options.sql_dir / "sinks" / f"{view}.sql" for view in VIEWS)
+    ]
+    parts.append("SELECT view_name, row_key, payload FROM transaction_markers")
+    return t_env.sql_query("\nUNION ALL\n".join(parts))
 
 
 def kafka_source(options: JobOptions) -> KafkaSource:
@@ -73,15 +153,13 @@ def kafka_source(options: JobOptions) -> KafkaSource:
         .set_bootstrap_servers(options.bootstrap_servers)
         .set_topics(*topics)
         .set_group_id(options.group_id)
-        # Every start replays the capture from the beginning: the join state is
-        # rebuilt and the upserting writer converges on the same rows.
         .set_starting_offsets(KafkaOffsetsInitializer.earliest())
         .set_value_only_deserializer(SimpleStringSchema())
         .build()
     )
 
 
-def build(
+def build_baseline(
     env: StreamExecutionEnvironment, t_env: StreamTableEnvironment, options: JobOptions
 ) -> None:
     specs = table_specs(t_env, options)
@@ -89,14 +167,7 @@ def build(
         kafka_source(options), WatermarkStrategy.no_watermarks(), "debezium-topics"
     )
     routed = records.process(RouteChanges(specs), output_type=Types.STRING()).name("route-changes")
-    for name, spec in specs.items():
-        changes = routed.get_side_output(table_tag(spec))
-        table = t_env.from_changelog_stream(changes, changelog_schema(spec), ChangelogMode.all())
-        t_env.create_temporary_view(f"`{name}`", table)
-    for path in view_files(options.sql_dir, VIEWS):
-        for statement in statements(path, sql_variables(options)):
-            t_env.execute_sql(statement)
-    watermarks = routed.get_side_output(WATERMARK_TAG)
+    register_tables_and_views(t_env, options, specs, routed)
     for view in VIEWS:
         view_table = t_env.from_path(f"{view}_view")
         changes = t_env.to_changelog_stream(view_table)
@@ -109,6 +180,6 @@ def build(
             output_type=Types.INT(),
         ).set_parallelism(1).name(f"write-{view}")
     if not options.print_sink:
-        watermarks.map(
+        routed.get_side_output(WATERMARK_TAG).map(
             WatermarkWriter(options.store_conninfo, options.store_schema), output_type=Types.INT()
         ).set_parallelism(1).name("write-watermark")

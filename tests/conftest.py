@@ -16,9 +16,15 @@ import pytest
 from catalog_view.settings import Settings, load_settings
 from catalog_view.stack.local import LocalStack
 
-# Ports of the test stack: the defaults + 1000, away from `catalog-view stack up`.
-TEST_PORTS = {"pg_port": 56432, "kafka_port": 60092, "kafka_controller_port": 60093,
-              "connect_port": 59083}  # fmt: skip
+# Ports of the test stack: the defaults + 1000 (another offset with
+# CATALOG_VIEW_TEST_PORT_OFFSET), away from `catalog-view stack up`.
+_OFFSET = int(os.environ.get("CATALOG_VIEW_TEST_PORT_OFFSET", "1000"))
+TEST_PORTS = {
+    "pg_port": 55432 + _OFFSET,
+    "kafka_port": 59092 + _OFFSET,
+    "kafka_controller_port": 59093 + _OFFSET,
+    "connect_port": 58083 + _OFFSET,
+}
 
 
 @pytest.fixture(scope="session")

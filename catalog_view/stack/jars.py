@@ -80,9 +80,48 @@ def resolve(component: str) -> Path:
     return target
 
 
+JVM_MODULE = REPO_ROOT / "jvm"
+SINK_JAR = "catalog-view-sink.jar"
+
+
+def _module_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted([JVM_MODULE / "pom.xml", *(JVM_MODULE / "src").rglob("*.java")]):
+        digest.update(path.relative_to(JVM_MODULE).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_sink() -> Path:
+    """Build the project's JVM module (the transactional store sink) with Maven
+    and put its jar beside the Flink connector jars; a no-op when up to date."""
+    target = component_dir("flink") / SINK_JAR
+    stamp = component_dir("flink") / ".sink-sha256"
+    digest = _module_digest()
+    if target.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
+        return target
+    print("jars: building the JVM sink module (jvm/) ...", file=sys.stderr, flush=True)
+    result = subprocess.run(
+        ["mvn", "-q", "-B", "-f", str(JVM_MODULE / "pom.xml"), "package"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
+        raise StackError(f"mvn could not build jvm/:\n{tail}")
+    built = sorted((JVM_MODULE / "target").glob("catalog-view-sink-*.jar"))
+    if not built:
+        raise StackError("mvn built jvm/ but left no catalog-view-sink-*.jar in jvm/target")
+    shutil.copyfile(built[-1], target)
+    stamp.write_text(digest + "\n")
+    return target
+
+
 def resolve_all() -> None:
     for component in COMPONENTS:
         resolve(component)
+    build_sink()
 
 
 def version_of(component: str, artifact_prefix: str) -> str:

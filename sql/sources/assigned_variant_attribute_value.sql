@@ -1,17 +1,10 @@
--- Source table assigned_variant_attribute_value: the admin table ${source_schema}.assigned_variant_attribute_value as captured by
--- Debezium into topic ${topic_prefix}.${source_schema}.assigned_variant_attribute_value. The columns are the
--- job's schema for this table; the WITH clause reads the topic directly as a
--- debezium-json changelog (used by the plain-join pipeline).
+-- Source table assigned_variant_attribute_value: the columns of the admin table ${source_schema}.assigned_variant_attribute_value as the
+-- job sees them (Debezium topic ${topic_prefix}.${source_schema}.assigned_variant_attribute_value). The job
+-- reads only the schema from this DDL: rows enter through the transaction
+-- assembler (sql/capture/records.sql), never through this table's connector.
 CREATE TABLE `assigned_variant_attribute_value` (
     `id`         BIGINT NOT NULL,
     `variant_id` BIGINT,
     `value_id`   BIGINT,
     PRIMARY KEY (`id`) NOT ENFORCED
-) WITH (
-    'connector' = 'kafka',
-    'topic' = '${topic_prefix}.${source_schema}.assigned_variant_attribute_value',
-    'properties.bootstrap.servers' = '${bootstrap_servers}',
-    'properties.group.id' = '${group_id}',
-    'scan.startup.mode' = 'earliest-offset',
-    'format' = 'debezium-json'
-)
+) WITH ('connector' = 'blackhole')

@@ -1,18 +1,11 @@
--- Source table attribute: the admin table ${source_schema}.attribute as captured by
--- Debezium into topic ${topic_prefix}.${source_schema}.attribute. The columns are the
--- job's schema for this table; the WITH clause reads the topic directly as a
--- debezium-json changelog (used by the plain-join pipeline).
+-- Source table attribute: the columns of the admin table ${source_schema}.attribute as the
+-- job sees them (Debezium topic ${topic_prefix}.${source_schema}.attribute). The job
+-- reads only the schema from this DDL: rows enter through the transaction
+-- assembler (sql/capture/records.sql), never through this table's connector.
 CREATE TABLE `attribute` (
     `id`         BIGINT NOT NULL,
     `name`       STRING,
     `slug`       STRING,
     `input_type` STRING,
     PRIMARY KEY (`id`) NOT ENFORCED
-) WITH (
-    'connector' = 'kafka',
-    'topic' = '${topic_prefix}.${source_schema}.attribute',
-    'properties.bootstrap.servers' = '${bootstrap_servers}',
-    'properties.group.id' = '${group_id}',
-    'scan.startup.mode' = 'earliest-offset',
-    'format' = 'debezium-json'
-)
+) WITH ('connector' = 'blackhole')

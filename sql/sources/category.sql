@@ -1,7 +1,7 @@
--- Source table category: the admin table ${source_schema}.category as captured by
--- Debezium into topic ${topic_prefix}.${source_schema}.category. The columns are the
--- job's schema for this table; the WITH clause reads the topic directly as a
--- debezium-json changelog (used by the plain-join pipeline).
+-- Source table category: the columns of the admin table ${source_schema}.category as the
+-- job sees them (Debezium topic ${topic_prefix}.${source_schema}.category). The job
+-- reads only the schema from this DDL: rows enter through the transaction
+-- assembler (sql/capture/records.sql), never through this table's connector.
 CREATE TABLE `category` (
     `id`          BIGINT NOT NULL,
     `parent_id`   BIGINT,
@@ -9,11 +9,4 @@ CREATE TABLE `category` (
     `slug`        STRING,
     `description` STRING,
     PRIMARY KEY (`id`) NOT ENFORCED
-) WITH (
-    'connector' = 'kafka',
-    'topic' = '${topic_prefix}.${source_schema}.category',
-    'properties.bootstrap.servers' = '${bootstrap_servers}',
-    'properties.group.id' = '${group_id}',
-    'scan.startup.mode' = 'earliest-offset',
-    'format' = 'debezium-json'
-)
+) WITH ('connector' = 'blackhole')

@@ -1,18 +1,11 @@
--- Source table channel: the admin table ${source_schema}.channel as captured by
--- Debezium into topic ${topic_prefix}.${source_schema}.channel. The columns are the
--- job's schema for this table; the WITH clause reads the topic directly as a
--- debezium-json changelog (used by the plain-join pipeline).
+-- Source table channel: the columns of the admin table ${source_schema}.channel as the
+-- job sees them (Debezium topic ${topic_prefix}.${source_schema}.channel). The job
+-- reads only the schema from this DDL: rows enter through the transaction
+-- assembler (sql/capture/records.sql), never through this table's connector.
 CREATE TABLE `channel` (
     `id`            BIGINT NOT NULL,
     `name`          STRING,
     `slug`          STRING,
     `currency_code` STRING,
     PRIMARY KEY (`id`) NOT ENFORCED
-) WITH (
-    'connector' = 'kafka',
-    'topic' = '${topic_prefix}.${source_schema}.channel',
-    'properties.bootstrap.servers' = '${bootstrap_servers}',
-    'properties.group.id' = '${group_id}',
-    'scan.startup.mode' = 'earliest-offset',
-    'format' = 'debezium-json'
-)
+) WITH ('connector' = 'blackhole')

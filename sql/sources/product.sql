@@ -1,7 +1,7 @@
--- Source table product: the admin table ${source_schema}.product as captured by
--- Debezium into topic ${topic_prefix}.${source_schema}.product. The columns are the
--- job's schema for this table; the WITH clause reads the topic directly as a
--- debezium-json changelog (used by the plain-join pipeline).
+-- Source table product: the columns of the admin table ${source_schema}.product as the
+-- job sees them (Debezium topic ${topic_prefix}.${source_schema}.product). The job
+-- reads only the schema from this DDL: rows enter through the transaction
+-- assembler (sql/capture/records.sql), never through this table's connector.
 CREATE TABLE `product` (
     `id`              BIGINT NOT NULL,
     `product_type_id` BIGINT,
@@ -11,11 +11,4 @@ CREATE TABLE `product` (
     `description`     STRING,
     `rating`          INT,
     PRIMARY KEY (`id`) NOT ENFORCED
-) WITH (
-    'connector' = 'kafka',
-    'topic' = '${topic_prefix}.${source_schema}.product',
-    'properties.bootstrap.servers' = '${bootstrap_servers}',
-    'properties.group.id' = '${group_id}',
-    'scan.startup.mode' = 'earliest-offset',
-    'format' = 'debezium-json'
-)
+) WITH ('connector' = 'blackhole')

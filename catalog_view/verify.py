@@ -1,0 +1,880 @@
+"""The oracle checker, `catalog-view verify` (DESIGN.md section 4).
+
+It drives a workload against the admin database and, for every committed
+source transaction t, records Q(S(t)): each workload transaction takes a global
+commit lock just before COMMIT, reads its txid and evaluates the reference
+queries in that same transaction (its own writes plus every earlier commit;
+nothing else can commit in between). Meanwhile a sampler reads the store's
+watermark and both views in ONE REPEATABLE READ read-only transaction and
+compares them with the recorded state of the transaction the watermark names
+(C1), checks that the watermark never moves backwards (C2), waits for the
+final state (C3) and measures commit-to-visible lag.
+
+States are kept as digests (canonical JSON of the rows sorted by key), plus
+per-row hashes of recent states so a violation can name the rows that differ.
+The checker never writes to the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import queue
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg import IsolationLevel, errors, sql
+from psycopg.pq import TransactionStatus
+
+from catalog_view.errors import CatalogViewError
+from catalog_view.reference import VIEW_KEYS, Rows, diff, reference_rows, store_rows
+from catalog_view.settings import Settings
+from catalog_view.workload import (
+    Plan,
+    Scale,
+    Scenario,
+    Transaction,
+    WorkloadError,
+    fan_out_tree,
+    plan,
+    touch_marker,
+)
+
+# Serializes the commits of every workload transaction (pg_advisory_xact_lock key).
+COMMIT_LOCK_KEY = 0x63_76_65_72  # "cver"
+# Debezium reports pgoutput's 32-bit xid; txid_current() adds an epoch above it.
+XID_MODULUS = 2**32
+RETRIES = 5
+VIOLATION_EXAMPLES = 5
+ROW_HASH_STATES = 256
+EVENT_TIMEOUT_S = 120.0
+
+Key = tuple[Any, ...]
+
+
+class VerifyError(CatalogViewError):
+    """The checker cannot run as asked."""
+
+
+def xid32(txid: int) -> int:
+    """A source transaction as Debezium names it (the epoch stripped)."""
+    return txid % XID_MODULUS
+
+
+# -- digests -------------------------------------------------------------------
+
+
+def canonical(value: Any) -> Any:
+    """A JSON-ready value that is equal for equal view values from either side:
+    numeric scale (19.5 vs 19.50) and JSON number types do not matter."""
+    if isinstance(value, dict):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    if isinstance(value, Decimal):
+        return {"$decimal": format(value.normalize(), "f")}
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        return {"$decimal": format(Decimal(repr(value)).normalize(), "f")}
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def _hash(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def row_hash(row: dict[str, Any]) -> str:
+    return _hash(json.dumps(canonical(row), sort_keys=True, separators=(",", ":")))
+
+
+RowHashes = dict[Key, str]
+
+
+def row_hashes(rows: Rows) -> RowHashes:
+    return {key: row_hash(row) for key, row in rows.items()}
+
+
+def digest_of(hashes: RowHashes) -> str:
+    """One digest for a whole view state, independent of row order."""
+    lines = (json.dumps(canonical(list(k))) + "\t" + hashes[k] for k in sorted(hashes))
+    return _hash("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """A state of every view: a digest per view, and the per-row hashes."""
+
+    digests: dict[str, str]
+    rows: dict[str, RowHashes]
+
+    @classmethod
+    def of(cls, rows_by_view: dict[str, Rows]) -> ViewState:
+        hashes = {view: row_hashes(rows) for view, rows in rows_by_view.items()}
+        return cls({view: digest_of(h) for view, h in hashes.items()}, hashes)
+
+    def difference(self, actual: ViewState, limit: int = 3) -> str:
+        """Which keys differ, per view (via reference.diff on the row hashes)."""
+        parts = []
+        for view in sorted(self.rows):
+            expected = {k: {"row": h} for k, h in self.rows[view].items()}
+            observed = {k: {"row": h} for k, h in actual.rows.get(view, {}).items()}
+            found = diff(view, expected, observed)
+            if not found.empty:
+                parts.append(found.describe(limit))
+        return "; ".join(parts) or "no difference"
+
+
+# -- the recording of Q(S(t)) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    index: int
+    txid: int
+    committed_at: float
+    digests: dict[str, str]
+
+
+class Recording:
+    """Q(S(t)) per committed source transaction, in commit order; thread safe.
+
+    Full per-row hashes are kept only for the last `keep_rows` states (for
+    reporting which rows differ); digests for all."""
+
+    def __init__(self, keep_rows: int = ROW_HASH_STATES) -> None:
+        self._lock = threading.Lock()
+        self._by_xid: dict[int, Recorded] = {}
+        self._order: list[Recorded] = []
+        self._rows: OrderedDict[int, ViewState] = OrderedDict()
+        self._keep_rows = keep_rows
+
+    def add(self, txid: int, committed_at: float, state: ViewState) -> Recorded:
+        with self._lock:
+            xid = xid32(txid)
+            if xid in self._by_xid:
+                raise VerifyError(f"source transaction {txid} recorded twice")
+            entry = Recorded(len(self._order), txid, committed_at, state.digests)
+            self._order.append(entry)
+            self._by_xid[xid] = entry
+            self._rows[xid] = state
+            while len(self._rows) > self._keep_rows:
+                self._rows.popitem(last=False)
+            return entry
+
+    def lookup(self, txid: int) -> Recorded | None:
+        with self._lock:
+            return self._by_xid.get(xid32(txid))
+
+    def state(self, txid: int) -> ViewState | None:
+        with self._lock:
+            return self._rows.get(xid32(txid))
+
+    @property
+    def last(self) -> Recorded | None:
+        with self._lock:
+            return self._order[-1] if self._order else None
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._order)
+
+    def commit_times(self) -> list[float]:
+        with self._lock:
+            return [e.committed_at for e in self._order]
+
+
+# -- observations and their judgement ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One read of the store: the watermark and both views in one snapshot."""
+
+    at: float
+    txid: int | None
+    state: ViewState
+
+
+@dataclass(frozen=True)
+class Violation:
+    kind: str  # mismatch | unrecorded | backwards | watermark_lost
+    txid: int | None
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} at source txid {self.txid}: {self.detail}"
+
+
+def judge(
+    recording: Recording, observation: Observation, previous_index: int | None
+) -> tuple[int | None, Violation | None]:
+    """The commit index an observation shows, and what is wrong with it (C1, C2)."""
+    if observation.txid is None:
+        if previous_index is not None:
+            return previous_index, Violation("watermark_lost", None, "the watermark row vanished")
+        return None, None
+    entry = recording.lookup(observation.txid)
+    if entry is None:
+        return previous_index, Violation(
+            "unrecorded", observation.txid, "state for an unrecorded transaction"
+        )
+    if previous_index is not None and entry.index < previous_index:
+        detail = f"watermark went back from commit #{previous_index} to #{entry.index}"
+        return entry.index, Violation("backwards", observation.txid, detail)
+    if entry.digests != observation.state.digests:
+        expected = recording.state(observation.txid)
+        detail = (
+            expected.difference(observation.state)
+            if expected is not None
+            else "digest differs (rows of that state no longer kept)"
+        )
+        return entry.index, Violation("mismatch", observation.txid, detail)
+    return entry.index, None
+
+
+@dataclass(frozen=True)
+class LagSummary:
+    observed: int
+    p50_ms: float | None
+    p99_ms: float | None
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def commit_to_visible(
+    commit_times: Sequence[float], seen: Sequence[tuple[float, int]], first: int = 0
+) -> LagSummary:
+    """For each commit i >= `first`: the time of the first observation whose
+    commit index is >= i, minus the commit time (never below zero)."""
+    lags: list[float] = []
+    i = first
+    for at, index in sorted(seen):
+        while i <= index and i < len(commit_times):
+            lags.append(max(0.0, at - commit_times[i]) * 1000)
+            i += 1
+    p50, p99 = percentile(lags, 50), percentile(lags, 99)
+    return LagSummary(len(lags), p50, p99)
+
+
+class Judge:
+    """Running totals over observations; thread safe."""
+
+    def __init__(self, recording: Recording) -> None:
+        self.recording = recording
+        self._lock = threading.Lock()
+        self.observations = 0
+        self.violations = 0
+        self.examples: list[Violation] = []
+        self.seen: list[tuple[float, int]] = []
+        self.last_index: int | None = None
+        self.last_ok = False
+
+    def observe(self, observation: Observation) -> Violation | None:
+        with self._lock:
+            index, violation = judge(self.recording, observation, self.last_index)
+            if observation.txid is not None:
+                self.observations += 1
+            if violation is not None:
+                self.violations += 1
+                if len(self.examples) < VIOLATION_EXAMPLES:
+                    self.examples.append(violation)
+            if index is not None:
+                self.last_index = max(index, self.last_index or 0)
+                if observation.txid is not None and (
+                    violation is None or violation.kind != "unrecorded"
+                ):
+                    self.seen.append((observation.at, index))
+            self.last_ok = violation is None and observation.txid is not None
+            return violation
+
+    def at_final(self) -> bool:
+        """The latest observation showed the last recorded state, and it matched."""
+        last = self.recording.last
+        with self._lock:
+            return last is not None and self.last_ok and self.last_index == last.index
+
+
+# -- reading the store ---------------------------------------------------------------
+
+
+def store_reader(settings: Settings) -> psycopg.Connection:
+    conn = psycopg.connect(settings.store_reader_conninfo())
+    conn.isolation_level = IsolationLevel.REPEATABLE_READ
+    conn.read_only = True
+    return conn
+
+
+def observe(conn: psycopg.Connection, settings: Settings) -> Observation:
+    """Watermark and both views in one REPEATABLE READ read-only transaction."""
+    watermark = sql.SQL("SELECT source_txid FROM {} WHERE id = 1").format(
+        sql.Identifier(settings.store_schema, "watermark")
+    )
+    with conn.transaction():
+        row = conn.execute(watermark).fetchone()
+        at = time.monotonic()  # the snapshot was taken by the statement above
+        rows = {view: store_rows(conn, settings, view) for view in VIEW_KEYS}
+    txid = None if row is None or row[0] is None else int(row[0])
+    return Observation(at, txid, ViewState.of(rows))
+
+
+class Sampler:
+    """A thread that observes the store every `interval_s` until stopped."""
+
+    def __init__(self, settings: Settings, judge: Judge, interval_s: float = 0.03) -> None:
+        self.settings, self.judge, self.interval_s = settings, judge, interval_s
+        self._stop = threading.Event()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="verify-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    def _run(self) -> None:
+        try:
+            with store_reader(self.settings) as conn:
+                while not self._stop.is_set():
+                    self.judge.observe(observe(conn, self.settings))
+                    self._stop.wait(self.interval_s)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            self.error = exc
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise VerifyError(f"the store sampler failed: {self.error}") from self.error
+
+
+# -- running the workload ----------------------------------------------------------------
+
+
+def admin_connection(settings: Settings) -> psycopg.Connection:
+    conn = psycopg.connect(settings.admin_conninfo(), autocommit=True)
+    conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(settings.admin_schema)))
+    return conn
+
+
+class Recorder:
+    """Commits workload transactions one at a time and records Q(S(t)) of each."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        recording: Recording,
+        on_commit: Callable[[Recorded], None] | None = None,
+    ) -> None:
+        self.settings, self.recording, self.on_commit = settings, recording, on_commit
+        # Held from the commit lock until the recording is appended, so the
+        # recorded order is the commit order also across our own threads.
+        self._order = threading.Lock()
+
+    def commit(self, conn: psycopg.Connection, body: Transaction) -> Recorded:
+        """Run `body` in a transaction, commit it under the lock, record it;
+        a deadlock with another workload connection retries the transaction."""
+        for attempt in range(RETRIES):
+            try:
+                return self._attempt(conn, body)
+            except (errors.DeadlockDetected, errors.SerializationFailure):
+                if attempt == RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _attempt(self, conn: psycopg.Connection, body: Transaction) -> Recorded:
+        conn.execute("BEGIN")
+        try:
+            body(conn)
+            with self._order:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (COMMIT_LOCK_KEY,))
+                row = conn.execute("SELECT txid_current()").fetchone()
+                assert row is not None
+                state = ViewState.of(
+                    {view: reference_rows(conn, self.settings, view) for view in VIEW_KEYS}
+                )
+                conn.execute("COMMIT")
+                entry = self.recording.add(int(row[0]), time.monotonic(), state)
+        except BaseException:
+            if conn.info.transaction_status != TransactionStatus.IDLE and not conn.closed:
+                conn.execute("ROLLBACK")
+            raise
+        if self.on_commit is not None:
+            self.on_commit(entry)
+        return entry
+
+
+def _wait_event(event: threading.Event, what: str) -> None:
+    if not event.wait(EVENT_TIMEOUT_S):
+        raise VerifyError(f"{what} did not happen within {EVENT_TIMEOUT_S:.0f}s")
+
+
+class Worker:
+    """One workload connection (plus a second one for overlapping scenarios)."""
+
+    def __init__(self, settings: Settings, recorder: Recorder) -> None:
+        self.settings, self.recorder = settings, recorder
+        self.conn = admin_connection(settings)
+        self._other: psycopg.Connection | None = None
+
+    def close(self) -> None:
+        for conn in (self.conn, self._other):
+            if conn is not None:
+                conn.close()
+
+    def run(self, scenario: Scenario) -> None:
+        if scenario.overlapping:
+            self._run_overlapping(scenario)
+            return
+        for step in scenario.steps:
+            self.recorder.commit(self.conn, step)
+
+    def _run_overlapping(self, scenario: Scenario) -> None:
+        """steps[0] (A) starts first; steps[1] (B) runs on a second connection
+        after A has written, and commits before A does."""
+        if self._other is None:
+            self._other = admin_connection(self.settings)
+        first, second = scenario.steps
+        a_written, b_done = threading.Event(), threading.Event()
+        failed: list[str] = []
+
+        def body_a(conn: psycopg.Connection) -> None:
+            try:
+                first(conn)
+            except BaseException:
+                failed.append("first")
+                raise
+            finally:
+                a_written.set()
+            _wait_event(b_done, f"{scenario.name}: the second transaction's commit")
+            if failed:
+                raise VerifyError(f"{scenario.name}: the second transaction failed")
+
+        def body_b(conn: psycopg.Connection) -> None:
+            _wait_event(a_written, f"{scenario.name}: the first transaction's writes")
+            if failed:
+                raise VerifyError(f"{scenario.name}: the first transaction failed")
+            second(conn)
+
+        failure: list[BaseException] = []
+        thread = threading.Thread(
+            target=_capture(failure, lambda: self.recorder.commit(self.conn, body_a)),
+            name=f"verify-{scenario.name}",
+        )
+        thread.start()
+        try:
+            self.recorder.commit(self._other, body_b)
+        except BaseException:
+            failed.append("second")
+            raise
+        finally:
+            b_done.set()
+            thread.join()
+        if failure:
+            raise failure[0]
+
+
+def _capture(failure: list[BaseException], action: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            action()
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
+            failure.append(exc)
+
+    return run
+
+
+def run_workload(
+    settings: Settings, recorder: Recorder, scenarios: Sequence[Scenario], connections: int
+) -> None:
+    """Run scenarios on `connections` concurrent connections, in plan order
+    per connection; transactions start concurrently, commits are serialized."""
+    todo: queue.Queue[Scenario] = queue.Queue()
+    for scenario in scenarios:
+        todo.put(scenario)
+    failure: list[BaseException] = []
+    stop = threading.Event()
+
+    def drain() -> None:
+        worker = Worker(settings, recorder)
+        try:
+            while not stop.is_set():
+                try:
+                    scenario = todo.get_nowait()
+                except queue.Empty:
+                    return
+                worker.run(scenario)
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            worker.close()
+
+    threads = [
+        threading.Thread(target=_capture(failure, drain), name=f"verify-worker-{n}")
+        for n in range(connections)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    finally:
+        # Also on an interrupt of this thread: no worker starts another scenario.
+        stop.set()
+        for thread in threads:
+            thread.join()
+    if failure:
+        raise failure[0]
+
+
+# -- orchestration ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    transactions: int = 200
+    parallelism: int = 1
+    seed: int = 1
+    baseline: bool = False
+    products: int = 30
+    connections: int = 2
+    scale: Scale = field(default_factory=Scale)
+    sync_timeout_s: float = 300.0
+    final_timeout_s: float = 300.0
+    ensure_stack: bool = True
+    stack_down: bool = False
+    sample_interval_s: float = 0.03
+
+    def validate(self) -> None:
+        for name in ("transactions", "parallelism", "connections"):
+            if getattr(self, name) < 1:
+                raise VerifyError(f"--{name} must be >= 1, got {getattr(self, name)}")
+        if self.products < 0:
+            raise VerifyError(f"--products must be >= 0, got {self.products}")
+        if min(self.sync_timeout_s, self.final_timeout_s) <= 0:
+            raise VerifyError("timeouts must be > 0")
+        try:
+            self.scale.validate()
+        except WorkloadError as exc:
+            raise VerifyError(str(exc)) from exc
+
+
+@dataclass
+class VerifyReport:
+    observations: int
+    violations: int
+    final_equal: bool
+    lag_p50_ms: float | None
+    lag_p99_ms: float | None
+    lag_observed: int
+    transactions: int
+    seed: int
+    parallelism: int
+    baseline: bool
+    connections: int
+    duration_s: float
+    scenarios: dict[str, int]
+    violation_examples: list[str]
+    final_difference: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.violations == 0 and self.final_equal
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["passed"] = self.passed
+        for key in ("lag_p50_ms", "lag_p99_ms", "duration_s"):
+            if data[key] is not None:
+                data[key] = round(data[key], 1)
+        return json.dumps(data, sort_keys=True)
+
+    def lines(self) -> list[str]:
+        lag = "n/a"
+        if self.lag_p50_ms is not None and self.lag_p99_ms is not None:
+            lag = f"p50 {self.lag_p50_ms:.0f} ms, p99 {self.lag_p99_ms:.0f} ms"
+        mode = "baseline (plain join)" if self.baseline else "aligned"
+        out = [
+            f"verify: {self.transactions} source transactions, {mode} pipeline at "
+            f"parallelism {self.parallelism}, seed {self.seed}, {self.duration_s:.1f}s",
+            f"verify: observations {self.observations}, violations {self.violations}, "
+            f"final equal {'yes' if self.final_equal else 'NO'}",
+            f"verify: commit-to-visible lag {lag} over {self.lag_observed} transactions",
+        ]
+        out += [f"verify: violation: {v}" for v in self.violation_examples]
+        if self.final_difference:
+            out.append(f"verify: final difference: {self.final_difference}")
+        out.append(f"verify: {'PASS' if self.passed else 'FAIL'}")
+        return out
+
+
+def _log(message: str) -> None:
+    print(f"verify: {message}", file=sys.stderr, flush=True)
+
+
+def _progress(judge: Judge, total: int, every: int) -> Callable[[Recorded], None]:
+    def report(entry: Recorded) -> None:
+        if entry.index and entry.index % every == 0:
+            _log(
+                f"committed {entry.index}/{total}, observations {judge.observations}, "
+                f"violations {judge.violations}"
+            )
+
+    return report
+
+
+@contextmanager
+def _running_job(settings: Settings, options: VerifyOptions) -> Iterator[None]:
+    from catalog_view.stack.job import FlinkJob
+
+    job = FlinkJob(settings)
+    try:
+        job.start(parallelism=options.parallelism, baseline=options.baseline)
+        yield
+    finally:
+        job.stop()
+
+
+def prepare(settings: Settings, options: VerifyOptions) -> Settings:
+    """Stack up without the job, any job stopped, a freshly seeded catalog."""
+    from catalog_view.seed import seed_catalog
+    from catalog_view.stack.job import FlinkJob
+    from catalog_view.stack.local import LocalStack
+
+    if options.ensure_stack:
+        stack = LocalStack(settings)
+        stack.up(with_job=False)
+        settings = stack.settings
+    if FlinkJob(settings).stop():
+        _log("stopped the running job")
+    report = seed_catalog(settings, options.products, options.seed, reset=True, progress=False)
+    _log(f"catalog reset and seeded: {report.total} rows, {options.products} products")
+    return settings
+
+
+def _wait_for(
+    judge: Judge, sampler: Sampler | None, timeout_s: float, what: str
+) -> tuple[bool, float]:
+    from catalog_view.waiting import WaitTimeout, wait_until
+
+    def reached() -> bool:
+        if sampler is not None:
+            sampler.check()
+        return judge.at_final()
+
+    started = time.monotonic()
+    try:
+        wait_until(reached, timeout_s=timeout_s, what=what, interval_s=0.05)
+    except WaitTimeout:
+        return False, time.monotonic() - started
+    return True, time.monotonic() - started
+
+
+def _initial_sync(settings: Settings, judge: Judge, timeout_s: float) -> None:
+    """The store shows the setup transaction's state; nothing is judged yet."""
+    from catalog_view.waiting import wait_until
+
+    with store_reader(settings) as conn:
+
+        def synced() -> bool:
+            observation = observe(conn, settings)
+            entry = None if observation.txid is None else judge.recording.lookup(observation.txid)
+            return entry is not None and entry.digests == observation.state.digests
+
+        wait_until(
+            synced, timeout_s=timeout_s, what="initial sync (store == Q(S(setup)))", interval_s=0.2
+        )
+
+
+def _final_difference(settings: Settings, recording: Recording) -> str:
+    last = recording.last
+    expected = None if last is None else recording.state(last.txid)
+    if last is None or expected is None:
+        return "nothing recorded"
+    with store_reader(settings) as conn:
+        observation = observe(conn, settings)
+    return f"watermark txid {observation.txid}, expected {last.txid}: " + expected.difference(
+        observation.state
+    )
+
+
+def run_verify(settings: Settings, options: VerifyOptions) -> VerifyReport:
+    """Reset, start the job, sync, run the workload while sampling, judge."""
+    options.validate()
+    workload = plan(options.seed, options.transactions, options.scale)
+    _log(
+        f"seed {options.seed} (replay: --seed {options.seed}), "
+        f"{workload.transactions} transactions in {len(workload.scenarios)} scenarios, "
+        f"parallelism {options.parallelism}{', baseline' if options.baseline else ''}"
+    )
+    started = time.monotonic()
+    settings = prepare(settings, options)
+    recording = Recording()
+    judge = Judge(recording)
+    every = max(10, workload.transactions // 20)
+    recorder = Recorder(settings, recording, _progress(judge, workload.transactions, every))
+    try:
+        with _running_job(settings, options):
+            return _verify_with_job(settings, options, workload, recorder, judge, started)
+    finally:
+        if options.stack_down:
+            from catalog_view.stack.local import LocalStack
+
+            LocalStack(settings).down()
+
+
+def _verify_with_job(
+    settings: Settings,
+    options: VerifyOptions,
+    workload: Plan,
+    recorder: Recorder,
+    judge: Judge,
+    started: float,
+) -> VerifyReport:
+    with admin_connection(settings) as conn:
+        recorder.commit(conn, fan_out_tree(options.scale).steps[0])
+    _initial_sync(settings, judge, options.sync_timeout_s)
+    _log(f"initial sync after {time.monotonic() - started:.1f}s; workload starts")
+    sampler = Sampler(settings, judge, options.sample_interval_s)
+    sampler.start()
+    try:
+        run_workload(settings, recorder, workload.scenarios, options.connections)
+        with admin_connection(settings) as conn:
+            recorder.commit(conn, lambda c: touch_marker(c, "end of workload"))
+        _log(f"workload done: {len(recorder.recording)} commits; waiting for the final state")
+        final_equal, _ = _wait_for(judge, sampler, options.final_timeout_s, "final state")
+    finally:
+        sampler.stop()
+    sampler.check()
+    return _report(settings, options, workload, judge, final_equal, started)
+
+
+def _report(
+    settings: Settings,
+    options: VerifyOptions,
+    workload: Plan,
+    judge: Judge,
+    final_equal: bool,
+    started: float,
+) -> VerifyReport:
+    recording = judge.recording
+    # Commit #0 is the setup transaction: its lag includes the job's start.
+    lag = commit_to_visible(recording.commit_times(), judge.seen, first=1)
+    counts: dict[str, int] = {}
+    for scenario in workload.scenarios:
+        counts[scenario.name] = counts.get(scenario.name, 0) + 1
+    return VerifyReport(
+        observations=judge.observations,
+        violations=judge.violations,
+        final_equal=final_equal,
+        lag_p50_ms=lag.p50_ms,
+        lag_p99_ms=lag.p99_ms,
+        lag_observed=lag.observed,
+        # Without the setup and end-of-workload marker transactions.
+        transactions=len(recording) - 2,
+        seed=options.seed,
+        parallelism=options.parallelism,
+        baseline=options.baseline,
+        connections=options.connections,
+        duration_s=time.monotonic() - started,
+        scenarios=counts,
+        violation_examples=[str(v) for v in judge.examples],
+        final_difference="" if final_equal else _final_difference(settings, recording),
+    )
+
+
+# -- command line ---------------------------------------------------------------------------
+
+
+def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Register `catalog-view verify` on the CLI's subparsers."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "verify",
+        help="drive a workload and judge the store against the reference queries",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--transactions", type=int, default=200, help="source transactions")
+    parser.add_argument("--parallelism", type=int, default=1, help="Flink parallelism")
+    parser.add_argument("--seed", type=int, default=None, help="workload seed (default: random)")
+    parser.add_argument(
+        "--baseline", action="store_true", help="judge the plain-join pipeline (expect violations)"
+    )
+    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser.add_argument("--products", type=int, default=30, help="products seeded before the run")
+    parser.add_argument(
+        "--connections", type=int, default=2, help="concurrent workload connections"
+    )
+    parser.add_argument(
+        "--bulk-rows", type=int, default=2000, help="rows per bulk import (DESIGN: 10k+)"
+    )
+    parser.add_argument(
+        "--fan-out", type=int, default=200, help="products beneath the fan-out category"
+    )
+    parser.add_argument(
+        "--full-scale",
+        action="store_true",
+        help="DESIGN sizes: 12k-row bulk imports, 3000-product fan-out, 40 kB TOASTed text",
+    )
+    parser.add_argument("--final-timeout", type=float, default=300.0, help="seconds")
+    parser.add_argument("--stack-down", action="store_true", help="stop the whole stack afterwards")
+    parser.set_defaults(func=cmd_verify)
+    return parser
+
+
+def options_from_args(args: argparse.Namespace, seed: int) -> VerifyOptions:
+    scale = (
+        Scale.full()
+        if args.full_scale
+        else Scale(bulk_rows=args.bulk_rows, fan_out_products=args.fan_out)
+    )
+    return VerifyOptions(
+        transactions=args.transactions,
+        parallelism=args.parallelism,
+        seed=seed,
+        baseline=args.baseline,
+        products=args.products,
+        connections=args.connections,
+        scale=scale,
+        final_timeout_s=args.final_timeout,
+        stack_down=args.stack_down,
+    )
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Print the report (JSON as the last line with --json); 0 only on a pass."""
+    import random
+
+    from catalog_view.settings import load_settings
+
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**6)
+    options = options_from_args(args, seed)
+    options.validate()
+    print(f"verify: seed {seed}", flush=True)
+    report = run_verify(load_settings(), options)
+    for line in report.lines():
+        print(line)
+    if args.json:
+        print(report.to_json())
+    return 0 if report.passed else 1

@@ -1,0 +1,98 @@
+package catalogview.flink;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+
+/**
+ * Checkpointed form of a {@link StoreUnit}.
+ *
+ * <p>Strings are written as length-prefixed UTF-8, not {@code writeUTF}: a product image with
+ * many variants can exceed writeUTF's 64 KiB limit.
+ */
+public final class StoreUnitSerializer implements SimpleVersionedSerializer<StoreUnit> {
+
+    static final int VERSION = 1;
+
+    @Override
+    public int getVersion() {
+        return VERSION;
+    }
+
+    @Override
+    public byte[] serialize(StoreUnit unit) throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(256);
+        out.writeLong(unit.commitLsn());
+        writeNullableLong(out, unit.sourceTxid());
+        writeNullableLong(out, unit.sourceCommitMs());
+        out.writeInt(unit.changes().size());
+        for (StoreUnit.Change c : unit.changes()) {
+            writeString(out, c.view());
+            writeString(out, c.rowKey());
+            writeString(out, c.payload());
+            out.writeInt(c.count());
+        }
+        return out.getCopyOfBuffer();
+    }
+
+    @Override
+    public StoreUnit deserialize(int version, byte[] serialized) throws IOException {
+        if (version != VERSION) {
+            throw new IOException("unknown StoreUnit serializer version " + version
+                    + " (this build reads version " + VERSION + ")");
+        }
+        DataInputDeserializer in = new DataInputDeserializer(serialized);
+        long commitLsn = in.readLong();
+        Long txid = readNullableLong(in);
+        Long commitMs = readNullableLong(in);
+        int n = in.readInt();
+        List<StoreUnit.Change> changes = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            String view = readString(in);
+            String rowKey = readString(in);
+            String payload = readString(in);
+            int count = in.readInt();
+            changes.add(new StoreUnit.Change(view, rowKey, payload, count));
+        }
+        if (in.available() != 0) {
+            throw new IOException("trailing bytes after StoreUnit: " + in.available());
+        }
+        return new StoreUnit(commitLsn, txid, commitMs, changes);
+    }
+
+    private static void writeNullableLong(DataOutputSerializer out, Long v) throws IOException {
+        out.writeBoolean(v != null);
+        if (v != null) {
+            out.writeLong(v);
+        }
+    }
+
+    private static Long readNullableLong(DataInputDeserializer in) throws IOException {
+        return in.readBoolean() ? in.readLong() : null;
+    }
+
+    private static void writeString(DataOutputSerializer out, String s) throws IOException {
+        if (s == null) {
+            out.writeInt(-1);
+            return;
+        }
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static String readString(DataInputDeserializer in) throws IOException {
+        int len = in.readInt();
+        if (len < 0) {
+            return null;
+        }
+        byte[] b = new byte[len];
+        in.readFully(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}
