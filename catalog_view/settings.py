@@ -75,7 +75,9 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str | None = None
 
     capture_name: str = "catalog"
-    topic_partitions: int = Field(default=1, ge=1, le=64)
+    # Several partitions per table topic by default: the job must not depend
+    # on Kafka order across records of one table.
+    topic_partitions: int = Field(default=3, ge=1, le=64)
     heartbeat_interval_ms: int = Field(default=5000, ge=100)
     flink_parallelism: int = Field(default=1, ge=1, le=64)
 

@@ -94,6 +94,10 @@ class FlinkJob:
         # The password travels in the environment, never on the command line.
         env["CATALOG_VIEW_STORE_PASSWORD"] = self.settings.secret("writer_password")
         env.setdefault("JVM_ARGS", "-Xmx2g -XX:+UseG1GC")
+        # The mini-cluster's own log (task failures, commits), per data directory.
+        flink_logs = self.settings.data_dir / "logs" / "flink"
+        flink_logs.mkdir(parents=True, exist_ok=True)
+        env["FLINK_LOG_DIR"] = str(flink_logs)
         argv = self.argv(parallelism=parallelism, baseline=baseline, fresh=fresh)
         return self.process.start(argv, env=env, cwd=REPO_ROOT)
 
