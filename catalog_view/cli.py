@@ -141,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--append", action="store_true", help="add to an existing catalog")
     seed.set_defaults(func=_cmd_seed)
 
+    from catalog_view.verify import add_verify_command
+
+    add_verify_command(sub)
+
     demo = sub.add_parser("demo", help="run the main job end to end on the local stack")
     demo.add_argument("--products", type=int, default=20)
     demo.add_argument("--seed", type=int, default=7)

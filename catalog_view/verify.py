@@ -12,7 +12,19 @@ final state (C3) and measures commit-to-visible lag.
 
 States are kept as digests (canonical JSON of the rows sorted by key), plus
 per-row hashes of recent states so a violation can name the rows that differ.
-The checker never writes to the store.
+It reuses the judge's pieces (sql/reference/*.sql, reference.VIEW_KEYS,
+reference.diff) but hashes rows as they are fetched instead of building
+reference.Rows: a sample must be cheap for the sampler to catch short-lived
+states. The checker never writes to the store.
+
+A run: stack up without the job (re-runnable) -> stop any running job ->
+reset the catalog (DELETE, then a seeded catalog) -> start the job with the
+requested parallelism (fresh replay unless --restore; --baseline for the plain
+join) -> commit a recorded setup transaction (the fan-out tree) and wait until
+the watermark names it -> run the workload on --connections connections while
+sampling -> commit a recorded end marker and wait for the final state -> stop
+the job. The stack stays up (--stack-down stops it too). Exit status: 0 only
+with no violation and final equality; 1 otherwise; 2 for an error.
 """
 
 from __future__ import annotations
@@ -36,9 +48,10 @@ from typing import Any
 import psycopg
 from psycopg import IsolationLevel, errors, sql
 from psycopg.pq import TransactionStatus
+from psycopg.types.json import set_json_loads
 
 from catalog_view.errors import CatalogViewError
-from catalog_view.reference import VIEW_KEYS, Rows, diff, reference_rows, store_rows
+from catalog_view.reference import REFERENCE_DIR, VIEW_KEYS, Rows, diff
 from catalog_view.settings import Settings
 from catalog_view.workload import (
     Plan,
@@ -73,24 +86,43 @@ def xid32(txid: int) -> int:
 
 
 # -- digests -------------------------------------------------------------------
+#
+# Rows are hashed as canonical JSON. Numbers compare by value, as in
+# reference.diff (19.5 == 19.50 == 1.95E1, 25 == 25.0): the checker's
+# connections parse JSON numbers straight into a marked canonical string, and
+# numeric columns (Decimal) get the same form, so hashing needs no Python walk.
+
+NUMBER_MARK = "\x00n"  # PostgreSQL text cannot hold NUL: no string collides
 
 
-def canonical(value: Any) -> Any:
-    """A JSON-ready value that is equal for equal view values from either side:
-    numeric scale (19.5 vs 19.50) and JSON number types do not matter."""
-    if isinstance(value, dict):
-        return {str(k): canonical(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [canonical(v) for v in value]
+def canonical_number(text: str) -> str:
+    value = Decimal(text)
+    return NUMBER_MARK + format(value.normalize() if value else Decimal(0), "f")
+
+
+_DECODER = json.JSONDecoder(parse_float=canonical_number, parse_int=canonical_number)
+
+
+def json_loads(data: str | bytes) -> Any:
+    """The JSON loader of the checker's connections (numbers canonical)."""
+    return _DECODER.decode(data if isinstance(data, str) else bytes(data).decode())
+
+
+def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return {"$decimal": format(value.normalize(), "f")}
-    if isinstance(value, float):
-        if value.is_integer():
-            return int(value)
-        return {"$decimal": format(Decimal(repr(value)).normalize(), "f")}
+        return canonical_number(str(value))
     if isinstance(value, (date, datetime)):
         return value.isoformat()
-    return value
+    raise TypeError(f"cannot hash a {type(value).__name__} in a view row")
+
+
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+)
+
+
+def canonical_json(value: Any) -> str:
+    return _ENCODER.encode(value)
 
 
 def _hash(text: str) -> str:
@@ -98,20 +130,97 @@ def _hash(text: str) -> str:
 
 
 def row_hash(row: dict[str, Any]) -> str:
-    return _hash(json.dumps(canonical(row), sort_keys=True, separators=(",", ":")))
+    return _hash(canonical_json(row))
 
 
 RowHashes = dict[Key, str]
 
 
-def row_hashes(rows: Rows) -> RowHashes:
-    return {key: row_hash(row) for key, row in rows.items()}
-
-
 def digest_of(hashes: RowHashes) -> str:
     """One digest for a whole view state, independent of row order."""
-    lines = (json.dumps(canonical(list(k))) + "\t" + hashes[k] for k in sorted(hashes))
-    return _hash("\n".join(lines))
+    return _hash("\n".join(f"{canonical_json(list(k))}\t{hashes[k]}" for k in sorted(hashes)))
+
+
+def fetch_hashes(cursor: psycopg.Cursor[Any], view: str) -> RowHashes:
+    """Per-row hashes of a query result, keyed like reference.Rows."""
+    names = [d.name for d in cursor.description or ()]
+    positions = [names.index(k) for k in VIEW_KEYS[view]]
+    return {
+        tuple(record[i] for i in positions): row_hash(dict(zip(names, record, strict=True)))
+        for record in cursor.fetchall()
+    }
+
+
+def reference_hashes(conn: psycopg.Connection, settings: Settings, view: str) -> RowHashes:
+    """Q(S) of `view` (sql/reference/<view>.sql) as this transaction sees the source."""
+    conn.execute(
+        sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(settings.admin_schema))
+    )
+    with conn.cursor() as cur:
+        cur.execute((REFERENCE_DIR / f"{view}.sql").read_text().encode())
+        return fetch_hashes(cur, view)
+
+
+def store_hashes(
+    conn: psycopg.Connection, settings: Settings, view: str, cache: RowCache | None = None
+) -> RowHashes:
+    """Per-row hashes of a store table. With a cache, the store sends only
+    md5(row text) per key, and rows are fetched (in the same transaction) and
+    canonicalized only when that text was not seen before: most rows of a
+    sample are unchanged since the last one."""
+    table = sql.Identifier(settings.store_schema, view)
+    if cache is None:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("SELECT * FROM {}").format(table))
+            return fetch_hashes(cur, view)
+    keys = VIEW_KEYS[view]
+    columns = sql.SQL(", ").join(map(sql.Identifier, keys))
+    texts = conn.execute(sql.SQL("SELECT {}, md5(t::text) FROM {} AS t").format(columns, table))
+    fingerprints = {tuple(r[:-1]): (view, *r) for r in texts.fetchall()}
+    result = {k: cache[f] for k, f in fingerprints.items() if f in cache}
+    missing = [k for k in fingerprints if k not in result]
+    if missing:
+        fetched = _fetch_keys(conn, table, keys, missing, view)
+        for key, hashed in fetched.items():
+            cache.remember(fingerprints[key], hashed)
+        result.update(fetched)
+    return result
+
+
+def _fetch_keys(
+    conn: psycopg.Connection,
+    table: sql.Identifier,
+    keys: tuple[str, ...],
+    wanted: list[Key],
+    view: str,
+) -> RowHashes:
+    columns = sql.SQL(", ").join(map(sql.Identifier, keys))
+    arrays = sql.SQL(", ").join(sql.SQL("%s::bigint[]") for _ in keys)
+    query = sql.SQL("SELECT * FROM {} WHERE ({}) IN (SELECT * FROM unnest({}))").format(
+        table, columns, arrays
+    )
+    with conn.cursor() as cur:
+        cur.execute(query, [[k[i] for k in wanted] for i in range(len(keys))])
+        return fetch_hashes(cur, view)
+
+
+class RowCache(dict[tuple[Any, ...], str]):
+    """Row hash by (view, key..., md5 of the row's text); bounded."""
+
+    def __init__(self, limit: int = 500_000) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def remember(self, fingerprint: tuple[Any, ...], hashed: str) -> None:
+        if len(self) >= self.limit:
+            self.clear()
+        self[fingerprint] = hashed
+
+
+def checker_connection(conninfo: str, *, autocommit: bool = False) -> psycopg.Connection:
+    conn = psycopg.connect(conninfo, autocommit=autocommit)
+    set_json_loads(json_loads, conn)
+    return conn
 
 
 @dataclass(frozen=True)
@@ -122,9 +231,18 @@ class ViewState:
     rows: dict[str, RowHashes]
 
     @classmethod
-    def of(cls, rows_by_view: dict[str, Rows]) -> ViewState:
-        hashes = {view: row_hashes(rows) for view, rows in rows_by_view.items()}
+    def of(cls, hashes: dict[str, RowHashes]) -> ViewState:
         return cls({view: digest_of(h) for view, h in hashes.items()}, hashes)
+
+    @classmethod
+    def of_rows(cls, rows_by_view: dict[str, Rows]) -> ViewState:
+        """From rows read by a checker connection (see json_loads)."""
+        return cls.of(
+            {
+                view: {key: row_hash(row) for key, row in rows.items()}
+                for view, rows in rows_by_view.items()
+            }
+        )
 
     def difference(self, actual: ViewState, limit: int = 3) -> str:
         """Which keys differ, per view (via reference.diff on the row hashes)."""
@@ -319,29 +437,41 @@ class Judge:
 
 
 def store_reader(settings: Settings) -> psycopg.Connection:
-    conn = psycopg.connect(settings.store_reader_conninfo())
+    conn = checker_connection(settings.store_reader_conninfo())
     conn.isolation_level = IsolationLevel.REPEATABLE_READ
     conn.read_only = True
     return conn
 
 
-def observe(conn: psycopg.Connection, settings: Settings) -> Observation:
-    """Watermark and both views in one REPEATABLE READ read-only transaction."""
-    watermark = sql.SQL("SELECT source_txid FROM {} WHERE id = 1").format(
+def _watermark_txid(conn: psycopg.Connection, settings: Settings) -> int | None:
+    query = sql.SQL("SELECT source_txid FROM {} WHERE id = 1").format(
         sql.Identifier(settings.store_schema, "watermark")
     )
+    row = conn.execute(query).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def read_watermark_txid(conn: psycopg.Connection, settings: Settings) -> int | None:
+    """The source transaction the store names, in a transaction of its own."""
     with conn.transaction():
-        row = conn.execute(watermark).fetchone()
+        return _watermark_txid(conn, settings)
+
+
+def observe(
+    conn: psycopg.Connection, settings: Settings, cache: RowCache | None = None
+) -> Observation:
+    """Watermark and both views in one REPEATABLE READ read-only transaction."""
+    with conn.transaction():
+        txid = _watermark_txid(conn, settings)
         at = time.monotonic()  # the snapshot was taken by the statement above
-        rows = {view: store_rows(conn, settings, view) for view in VIEW_KEYS}
-    txid = None if row is None or row[0] is None else int(row[0])
-    return Observation(at, txid, ViewState.of(rows))
+        hashes = {view: store_hashes(conn, settings, view, cache) for view in VIEW_KEYS}
+    return Observation(at, txid, ViewState.of(hashes))
 
 
 class Sampler:
     """A thread that observes the store every `interval_s` until stopped."""
 
-    def __init__(self, settings: Settings, judge: Judge, interval_s: float = 0.03) -> None:
+    def __init__(self, settings: Settings, judge: Judge, interval_s: float = 0.02) -> None:
         self.settings, self.judge, self.interval_s = settings, judge, interval_s
         self._stop = threading.Event()
         self.error: BaseException | None = None
@@ -357,8 +487,9 @@ class Sampler:
     def _run(self) -> None:
         try:
             with store_reader(self.settings) as conn:
+                cache = RowCache()
                 while not self._stop.is_set():
-                    self.judge.observe(observe(conn, self.settings))
+                    self.judge.observe(observe(conn, self.settings, cache))
                     self._stop.wait(self.interval_s)
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             self.error = exc
@@ -372,7 +503,7 @@ class Sampler:
 
 
 def admin_connection(settings: Settings) -> psycopg.Connection:
-    conn = psycopg.connect(settings.admin_conninfo(), autocommit=True)
+    conn = checker_connection(settings.admin_conninfo(), autocommit=True)
     conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(settings.admin_schema)))
     return conn
 
@@ -411,7 +542,7 @@ class Recorder:
                 row = conn.execute("SELECT txid_current()").fetchone()
                 assert row is not None
                 state = ViewState.of(
-                    {view: reference_rows(conn, self.settings, view) for view in VIEW_KEYS}
+                    {view: reference_hashes(conn, self.settings, view) for view in VIEW_KEYS}
                 )
                 conn.execute("COMMIT")
                 entry = self.recording.add(int(row[0]), time.monotonic(), state)
@@ -560,11 +691,15 @@ class VerifyOptions:
     products: int = 30
     connections: int = 2
     scale: Scale = field(default_factory=Scale)
-    sync_timeout_s: float = 300.0
+    sync_timeout_s: float = 600.0
     final_timeout_s: float = 300.0
     ensure_stack: bool = True
     stack_down: bool = False
-    sample_interval_s: float = 0.03
+    # False: the job replays the capture into an emptied store (reproducible,
+    # and the baseline shares the store); True: it restores from its newest
+    # retained checkpoint, which also exercises restart and rescaling.
+    restore: bool = False
+    sample_interval_s: float = 0.02
 
     def validate(self) -> None:
         for name in ("transactions", "parallelism", "connections"):
@@ -645,13 +780,16 @@ def _progress(judge: Judge, total: int, every: int) -> Callable[[Recorded], None
 
 
 @contextmanager
-def _running_job(settings: Settings, options: VerifyOptions) -> Iterator[None]:
+def _running_job(settings: Settings, options: VerifyOptions) -> Iterator[Callable[[], bool]]:
+    """Start the job; yields a liveness check; stops the job on the way out."""
     from catalog_view.stack.job import FlinkJob
 
     job = FlinkJob(settings)
     try:
-        job.start(parallelism=options.parallelism, baseline=options.baseline)
-        yield
+        job.start(
+            parallelism=options.parallelism, baseline=options.baseline, fresh=not options.restore
+        )
+        yield lambda: job.process.pid() is not None
     finally:
         job.stop()
 
@@ -673,38 +811,57 @@ def prepare(settings: Settings, options: VerifyOptions) -> Settings:
     return settings
 
 
-def _wait_for(
-    judge: Judge, sampler: Sampler | None, timeout_s: float, what: str
-) -> tuple[bool, float]:
+def _wait_for_final(
+    judge: Judge, sampler: Sampler, timeout_s: float, job_alive: Callable[[], bool]
+) -> bool:
+    """True once the sampler saw the last recorded state; False on timeout or
+    when the job process is gone (it will not get there any more)."""
     from catalog_view.waiting import WaitTimeout, wait_until
 
-    def reached() -> bool:
-        if sampler is not None:
-            sampler.check()
-        return judge.at_final()
+    def settled() -> bool:
+        sampler.check()
+        return judge.at_final() or not job_alive()
 
-    started = time.monotonic()
     try:
-        wait_until(reached, timeout_s=timeout_s, what=what, interval_s=0.05)
+        wait_until(settled, timeout_s=timeout_s, what="final state", interval_s=0.05)
     except WaitTimeout:
-        return False, time.monotonic() - started
-    return True, time.monotonic() - started
+        return False
+    return judge.at_final()
 
 
-def _initial_sync(settings: Settings, judge: Judge, timeout_s: float) -> None:
-    """The store shows the setup transaction's state; nothing is judged yet."""
-    from catalog_view.waiting import wait_until
+def _job_log(settings: Settings) -> str:
+    return str(settings.data_dir / "logs" / "flink-job.log")
 
+
+def _initial_sync(
+    settings: Settings, judge: Judge, timeout_s: float, job_alive: Callable[[], bool]
+) -> None:
+    """Wait until the watermark names the setup transaction (the only one
+    recorded so far). Its rows are not awaited: from here on the sampler judges
+    them, so a pipeline that never converges shows up as violations."""
+    from catalog_view.waiting import WaitTimeout, wait_until
+
+    setup = judge.recording.last
+    assert setup is not None
+    seen: list[int | None] = [None]
     with store_reader(settings) as conn:
 
         def synced() -> bool:
-            observation = observe(conn, settings)
-            entry = None if observation.txid is None else judge.recording.lookup(observation.txid)
-            return entry is not None and entry.digests == observation.state.digests
+            if not job_alive():
+                raise VerifyError(
+                    f"the Flink job exited during the initial sync: {_job_log(settings)}"
+                )
+            seen[0] = read_watermark_txid(conn, settings)
+            return seen[0] is not None and xid32(seen[0]) == xid32(setup.txid)
 
-        wait_until(
-            synced, timeout_s=timeout_s, what="initial sync (store == Q(S(setup)))", interval_s=0.2
-        )
+        try:
+            wait_until(synced, timeout_s=timeout_s, what="initial sync", interval_s=0.2)
+        except WaitTimeout as exc:
+            raise VerifyError(
+                f"{exc}: the watermark never named the setup transaction {setup.txid} "
+                f"(last seen: {seen[0]}); see {_job_log(settings)} and "
+                f"{settings.data_dir / 'logs' / 'flink'}"
+            ) from None
 
 
 def _final_difference(settings: Settings, recording: Recording) -> str:
@@ -735,8 +892,12 @@ def run_verify(settings: Settings, options: VerifyOptions) -> VerifyReport:
     every = max(10, workload.transactions // 20)
     recorder = Recorder(settings, recording, _progress(judge, workload.transactions, every))
     try:
-        with _running_job(settings, options):
-            return _verify_with_job(settings, options, workload, recorder, judge, started)
+        with _running_job(settings, options) as job_alive:
+            report = _verify_with_job(settings, options, workload, recorder, judge, job_alive)
+            if not job_alive():
+                report.final_difference += f" (the Flink job exited: {_job_log(settings)})"
+            report.duration_s = time.monotonic() - started
+            return report
     finally:
         if options.stack_down:
             from catalog_view.stack.local import LocalStack
@@ -750,11 +911,12 @@ def _verify_with_job(
     workload: Plan,
     recorder: Recorder,
     judge: Judge,
-    started: float,
+    job_alive: Callable[[], bool],
 ) -> VerifyReport:
+    started = time.monotonic()
     with admin_connection(settings) as conn:
         recorder.commit(conn, fan_out_tree(options.scale).steps[0])
-    _initial_sync(settings, judge, options.sync_timeout_s)
+    _initial_sync(settings, judge, options.sync_timeout_s, job_alive)
     _log(f"initial sync after {time.monotonic() - started:.1f}s; workload starts")
     sampler = Sampler(settings, judge, options.sample_interval_s)
     sampler.start()
@@ -763,11 +925,11 @@ def _verify_with_job(
         with admin_connection(settings) as conn:
             recorder.commit(conn, lambda c: touch_marker(c, "end of workload"))
         _log(f"workload done: {len(recorder.recording)} commits; waiting for the final state")
-        final_equal, _ = _wait_for(judge, sampler, options.final_timeout_s, "final state")
+        final_equal = _wait_for_final(judge, sampler, options.final_timeout_s, job_alive)
     finally:
         sampler.stop()
     sampler.check()
-    return _report(settings, options, workload, judge, final_equal, started)
+    return _report(settings, options, workload, judge, final_equal)
 
 
 def _report(
@@ -776,7 +938,6 @@ def _report(
     workload: Plan,
     judge: Judge,
     final_equal: bool,
-    started: float,
 ) -> VerifyReport:
     recording = judge.recording
     # Commit #0 is the setup transaction: its lag includes the job's start.
@@ -797,7 +958,7 @@ def _report(
         parallelism=options.parallelism,
         baseline=options.baseline,
         connections=options.connections,
-        duration_s=time.monotonic() - started,
+        duration_s=0.0,  # set by run_verify, which also counts the preparation
         scenarios=counts,
         violation_examples=[str(v) for v in judge.examples],
         final_difference="" if final_equal else _final_difference(settings, recording),
@@ -837,7 +998,17 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
         action="store_true",
         help="DESIGN sizes: 12k-row bulk imports, 3000-product fan-out, 40 kB TOASTed text",
     )
-    parser.add_argument("--final-timeout", type=float, default=300.0, help="seconds")
+    parser.add_argument(
+        "--sync-timeout", type=float, default=600.0, help="seconds for the job's initial sync"
+    )
+    parser.add_argument(
+        "--final-timeout", type=float, default=300.0, help="seconds for the final state"
+    )
+    parser.add_argument(
+        "--restore",
+        action="store_true",
+        help="start the job from its newest checkpoint (default: a fresh replay)",
+    )
     parser.add_argument("--stack-down", action="store_true", help="stop the whole stack afterwards")
     parser.set_defaults(func=cmd_verify)
     return parser
@@ -857,8 +1028,10 @@ def options_from_args(args: argparse.Namespace, seed: int) -> VerifyOptions:
         products=args.products,
         connections=args.connections,
         scale=scale,
+        sync_timeout_s=args.sync_timeout,
         final_timeout_s=args.final_timeout,
         stack_down=args.stack_down,
+        restore=args.restore,
     )
 
 

@@ -24,6 +24,7 @@ from pyflink.common import Configuration, Types, WatermarkStrategy
 from pyflink.common.serialization import SimpleStringSchema
 from pyflink.datastream import CheckpointingMode, DataStream, StreamExecutionEnvironment
 from pyflink.datastream.connectors.kafka import KafkaOffsetsInitializer, KafkaSource
+from pyflink.java_gateway import get_gateway
 from pyflink.table import StreamTableEnvironment, Table
 from pyflink.table.changelog_mode import ChangelogMode
 
@@ -89,8 +90,17 @@ def table_specs(t_env: StreamTableEnvironment, options: JobOptions) -> dict[str,
         run_sql_file(t_env, options.sql_dir / "sources" / f"{table}.sql", options)
         # Every catalog table is keyed by `id` (sql/source_schema).
         specs[table] = read_table_spec(t_env, table, ("id",))
+        if specs[table].columns[0].name != "id":
+            raise ValueError(f"sql/sources/{table}.sql: the first column must be the key `id`")
         t_env.execute_sql(f"DROP TABLE `{table}`")
     return specs
+
+
+def keyed_by_id(stream: DataStream) -> DataStream:
+    """Hash-partition a table's rows by their first column, the key `id`, with
+    a Java key selector: PyFlink's key_by would change the stream's type."""
+    selector = get_gateway().jvm.catalogview.flink.RowIdKeySelector()
+    return DataStream(stream._j_data_stream.keyBy(selector))
 
 
 def register_tables_and_views(
@@ -100,7 +110,11 @@ def register_tables_and_views(
     routed: DataStream,
 ) -> None:
     for name, spec in specs.items():
-        changes = routed.get_side_output(table_tag(spec))
+        # Keyed by primary key: the conversion into a table runs at the job's
+        # parallelism, and a plain (round-robin) hand-over would let the -U of
+        # a row overtake its own +I on another subtask. Keyed, every message of
+        # one row takes one channel, in order.
+        changes = keyed_by_id(routed.get_side_output(table_tag(spec)))
         table = t_env.from_changelog_stream(changes, changelog_schema(spec), ChangelogMode.all())
         t_env.create_temporary_view(f"`{name}`", table)
     for path in view_files(options.sql_dir, VIEWS):

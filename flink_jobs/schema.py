@@ -101,10 +101,21 @@ def _data_type(c: Column) -> DataType:
 
 
 def changelog_schema(spec: TableSpec) -> Schema:
+    """The schema of a table's changelog, deliberately WITHOUT a primary key.
+
+    With a key, Flink's joins keep one row per key and retract by key, which
+    assumes that the -U of a row always arrives before the +U of its new
+    version. At parallelism > 1 that does not hold: when an update changes a
+    column that an upstream exchange partitions by (a product moving to another
+    category), the two messages travel through different subtasks. Without a
+    key, the joins keep rows as a multiset and retract by content, so the order
+    between different images of one row no longer matters; the same image
+    always takes the same path, so its +1 always precedes its -1.
+    """
     builder = Schema.new_builder()
     for c in spec.columns:
         data_type = _data_type(c)
         if not c.nullable or c.name in spec.primary_key:
             data_type = data_type.not_null()
         builder = builder.column(c.name, data_type)
-    return builder.primary_key(*spec.primary_key).build()
+    return builder.build()
