@@ -23,6 +23,7 @@ from catalog_view.settings import Settings
 from catalog_view.stack.job import read_watermark
 from catalog_view.stack.local import LocalStack
 from catalog_view.waiting import wait_until
+from catalog_view.workload import delete_product
 
 Edit = Callable[[psycopg.Connection], str]
 
@@ -65,16 +66,8 @@ def _delete_product(conn: psycopg.Connection) -> str:
     with conn.transaction():
         row = conn.execute("SELECT max(id) FROM product").fetchone()
         product = row[0] if row else None
-        variants = "SELECT id FROM product_variant WHERE product_id = %(p)s"
-        for statement in (
-            f"DELETE FROM product_variant_channel_listing WHERE variant_id IN ({variants})",
-            f"DELETE FROM assigned_variant_attribute_value WHERE variant_id IN ({variants})",
-            "DELETE FROM product_variant WHERE product_id = %(p)s",
-            "DELETE FROM product_channel_listing WHERE product_id = %(p)s",
-            "DELETE FROM assigned_product_attribute_value WHERE product_id = %(p)s",
-            "DELETE FROM product WHERE id = %(p)s",
-        ):
-            conn.execute(statement, {"p": product})
+        if product is not None:
+            delete_product(conn, product)
     return f"deleted product {product} with its variants and listings in one transaction"
 
 

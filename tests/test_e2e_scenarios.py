@@ -25,7 +25,8 @@ from psycopg.rows import dict_row
 from catalog_view.settings import Settings
 from catalog_view.verify import xid32
 from catalog_view.waiting import wait_until
-from tests.helpers import TIMEOUT_S
+from catalog_view.workload import delete_product
+from tests.helpers import TIMEOUT_S, create_catalog_basics
 
 pytestmark = pytest.mark.e2e
 
@@ -42,32 +43,6 @@ def _txid(conn: psycopg.Connection) -> int:
     row = conn.execute("SELECT txid_current()").fetchone()
     assert row is not None
     return int(row[0])
-
-
-def _catalog(admin: psycopg.Connection, base: int) -> None:
-    """Root > Apparel > Shirts, product type T-shirt, color Navy/Sand, channel US."""
-    with admin.transaction():
-        admin.execute(
-            "INSERT INTO category (id, parent_id, name, slug) VALUES "
-            "(%(b)s, NULL, 'Root', %(root)s), (%(b)s + 1, %(b)s, 'Apparel', %(apparel)s), "
-            "(%(b)s + 2, %(b)s + 1, 'Shirts', %(shirts)s)",
-            {"b": base, **{n: f"{n}-{base}" for n in ("root", "apparel", "shirts")}},
-        )
-        admin.execute(
-            "INSERT INTO product_type (id, name, slug) VALUES (%s, 'T-shirt', 't-shirt')", (base,)
-        )
-        admin.execute(
-            "INSERT INTO attribute (id, name, slug) VALUES (%s, 'Color', 'color')", (base,)
-        )
-        admin.execute(
-            "INSERT INTO attribute_value (id, attribute_id, name, slug) VALUES "
-            "(%(b)s, %(b)s, 'Navy', 'navy'), (%(b)s + 1, %(b)s, 'Sand', 'sand')",
-            {"b": base},
-        )
-        admin.execute(
-            "INSERT INTO channel (id, name, slug, currency_code) VALUES (%s, 'US', %s, 'USD')",
-            (base, f"us-{base}"),
-        )
 
 
 def _crumb(category_id: int, name: str, slug: str) -> Row:
@@ -208,29 +183,13 @@ def _list_in_us(admin: psycopg.Connection, listing_id: int, product_id: int, bas
     )
 
 
-def _delete_product(admin: psycopg.Connection, product_id: int) -> None:
-    variants = "SELECT id FROM product_variant WHERE product_id = %(p)s"
-    for statement in (
-        f"DELETE FROM product_variant_channel_listing WHERE variant_id IN ({variants})",
-        f"DELETE FROM assigned_variant_attribute_value WHERE variant_id IN ({variants})",
-        "DELETE FROM product_variant WHERE product_id = %(p)s",
-        "DELETE FROM product_channel_listing WHERE product_id = %(p)s",
-        "DELETE FROM assigned_product_attribute_value WHERE product_id = %(p)s",
-        "DELETE FROM product WHERE id = %(p)s",
-    ):
-        admin.execute(statement.encode(), {"p": product_id})
-
-
-# -- 10-ordering ------------------------------------------------------------------------
-
-
 def test_category_then_product_in_back_to_back_transactions(
     admin: psycopg.Connection, store: psycopg.Connection
 ) -> None:
     """C1 across transactions: a product created right after its category shows
     the category and its whole breadcrumb, never a product without them."""
     base = 2_001_000
-    _catalog(admin, base)
+    create_catalog_basics(admin, base)
     with admin.transaction():
         admin.execute(
             "INSERT INTO category (id, parent_id, name, slug) VALUES (%s, %s, 'Polos', 'polos')",
@@ -251,7 +210,7 @@ def test_product_referencing_a_category_created_later(
     says (category fields null); once the category is created, it appears."""
     base = 2_002_000
     ids = range(base, base + 1000)
-    _catalog(admin, base)
+    create_catalog_basics(admin, base)
     with admin.transaction():
         _insert_product(admin, base, base, base + 10, "Early")
         first = _txid(admin)
@@ -273,13 +232,13 @@ def test_create_then_delete_one_id(admin: psycopg.Connection, store: psycopg.Con
     """C3: a product created and deleted in back-to-back transactions is gone
     from both views once the watermark names the delete; nothing resurrects."""
     base = 2_003_000
-    _catalog(admin, base)
+    create_catalog_basics(admin, base)
     with admin.transaction():
         _insert_product(admin, base, base, base + 2, "Brief")
         _insert_variant(admin, base, base, "brief-navy", base, "10.00")
         _list_in_us(admin, base, base, base)
     with admin.transaction():
-        _delete_product(admin, base)
+        delete_product(admin, base)
         last = _txid(admin)
     wait_for_view(store, last, range(base, base + 1000), [], [])
 
@@ -289,7 +248,7 @@ def test_delete_then_recreate_one_id(admin: psycopg.Connection, store: psycopg.C
     content in the next transaction; the view shows only the new content."""
     base = 2_004_000
     ids = range(base, base + 1000)
-    _catalog(admin, base)
+    create_catalog_basics(admin, base)
     with admin.transaction():
         _insert_product(admin, base, base, base + 2, "Old")
         _insert_variant(admin, base, base, "old-navy", base, "10.00")
@@ -305,7 +264,7 @@ def test_delete_then_recreate_one_id(admin: psycopg.Connection, store: psycopg.C
         [_listing(base, base, {str(base): {"sku": "old-navy", "price": 10.0}})],
     )
     with admin.transaction():
-        _delete_product(admin, base)
+        delete_product(admin, base)
     with admin.transaction():
         _insert_product(admin, base, base, base + 1, "New")
         _insert_variant(admin, base + 1, base, "new-sand", base + 1, "12.50")
@@ -327,7 +286,7 @@ def test_requeue_trap_create_depending_on_x_then_x_then_delete(
     was not deleted shows X."""
     base = 2_005_000
     x = base + 10
-    _catalog(admin, base)
+    create_catalog_basics(admin, base)
     with admin.transaction():  # create, depending on X (X does not exist yet)
         _insert_product(admin, base, base, x, "Doomed")
         _insert_variant(admin, base, base, "doomed-navy", base, "9.99")
@@ -339,7 +298,7 @@ def test_requeue_trap_create_depending_on_x_then_x_then_delete(
             (x, base + 1),
         )
     with admin.transaction():  # delete of the first create
-        _delete_product(admin, base)
+        delete_product(admin, base)
         last = _txid(admin)
     path = [*_path(base, 2), _crumb(x, "X", "x")]
     wait_for_view(store, last, range(base, base + 1000), [_product(base, base + 1, "Keeper", path)])
@@ -356,7 +315,7 @@ def test_concurrent_transactions_commit_order_differs_from_start_order(
     still open; the store shows B's state (without A's product), then A's."""
     base = 2_006_000
     ids = range(base, base + 1000)
-    _catalog(admin, base)
+    create_catalog_basics(admin, base)
     renamed = [*_path(base, 2), _crumb(base + 2, "Tops", f"shirts-{base}")]
     with psycopg.connect(settings.admin_conninfo()) as a:  # not autocommit: A stays open
         a.execute(f"SET search_path TO {settings.admin_schema}")
@@ -387,7 +346,7 @@ def test_bulk_import_of_10k_rows_in_one_transaction(
     2 variants with colors and prices, a listing) in ONE transaction, then
     every row of both views exactly as Q says."""
     base, n = 2_100_000, 1250
-    _catalog(admin, base)
+    create_catalog_basics(admin, base)
     with admin.transaction():
         admin.execute(
             "INSERT INTO product (id, product_type_id, category_id, name, slug) "
@@ -463,7 +422,7 @@ def test_category_move_and_rename_fan_out_to_every_product_beneath(
     renames Shirts; all 300 products beneath show the new breadcrumb."""
     base = 2_007_000
     count = 300
-    _catalog(admin, base)
+    create_catalog_basics(admin, base)
     with admin.transaction():
         admin.execute(
             "INSERT INTO category (id, parent_id, name, slug) VALUES (%s, NULL, 'Sale', 'sale')",
@@ -496,7 +455,7 @@ def test_primary_key_update(admin: psycopg.Connection, store: psycopg.Connection
     key. Product A's dependents follow in the same transaction; product B's do
     not, so its variants and listing dangle on the old id, exactly as in Q."""
     base = 2_008_000
-    _catalog(admin, base)
+    create_catalog_basics(admin, base)
     with admin.transaction():
         for pid, name in ((base, "Keyed A"), (base + 1, "Keyed B")):
             _insert_product(admin, pid, base, base + 2, name)
@@ -550,7 +509,7 @@ def test_one_transaction_touching_product_variants_attribute_values_and_listings
     views go from the old state to the new one with no state in between."""
     base = 2_009_000
     ids = range(base, base + 1000)
-    _catalog(admin, base)
+    create_catalog_basics(admin, base)
     with admin.transaction():
         _insert_product(admin, base, base, base + 2, "Before")
         _insert_variant(admin, base, base, "before-navy", base, "30.00")
@@ -617,7 +576,7 @@ def test_unchanged_toasted_description_survives_updates(
     alone (another column, and the product's category through the join)
     never blank or truncate it in the view."""
     base = 2_010_000
-    _catalog(admin, base)
+    create_catalog_basics(admin, base)
     description = secrets.token_hex(20_000)  # incompressible: stored out of line
     with admin.transaction():
         admin.execute(

@@ -17,35 +17,9 @@ from catalog_view.reference import VIEW_KEYS, diff, reference_rows, store_rows
 from catalog_view.seed import seed_catalog
 from catalog_view.settings import Settings
 from catalog_view.waiting import wait_until
-from tests.helpers import TIMEOUT_S, wait_for_row, watermark_txid
+from tests.helpers import TIMEOUT_S, create_catalog_basics, wait_for_row, watermark_txid
 
 pytestmark = pytest.mark.e2e
-
-
-def _catalog_basics(admin: psycopg.Connection, base: int) -> None:
-    """Root > Apparel > Shirts, a product type, attribute color with two values."""
-    with admin.transaction():
-        admin.execute(
-            "INSERT INTO category (id, parent_id, name, slug) VALUES "
-            "(%(b)s, NULL, 'Root', %(root)s), (%(b)s + 1, %(b)s, 'Apparel', %(apparel)s), "
-            "(%(b)s + 2, %(b)s + 1, 'Shirts', %(shirts)s)",
-            {"b": base, **{n: f"{n}-{base}" for n in ("root", "apparel", "shirts")}},
-        )
-        admin.execute(
-            "INSERT INTO product_type (id, name, slug) VALUES (%s, 'T-shirt', 't-shirt')", (base,)
-        )
-        admin.execute(
-            "INSERT INTO attribute (id, name, slug) VALUES (%s, 'Color', 'color')", (base,)
-        )
-        admin.execute(
-            "INSERT INTO attribute_value (id, attribute_id, name, slug) VALUES "
-            "(%(b)s, %(b)s, 'Navy', 'navy'), (%(b)s + 1, %(b)s, 'Sand', 'sand')",
-            {"b": base},
-        )
-        admin.execute(
-            "INSERT INTO channel (id, name, slug, currency_code) VALUES (%s, 'US', %s, 'USD')",
-            (base, f"us-{base}"),
-        )
 
 
 def _path(base: int, depth: int) -> list[dict[str, object]]:
@@ -57,7 +31,7 @@ def _path(base: int, depth: int) -> list[dict[str, object]]:
 
 def test_product_insert_update_delete(admin: psycopg.Connection, store: psycopg.Connection) -> None:
     base = 1_001_000
-    _catalog_basics(admin, base)
+    create_catalog_basics(admin, base)
     admin.execute(
         "INSERT INTO product (id, product_type_id, category_id, name, slug, description, rating) "
         "VALUES (%s, %s, %s, 'Tee', 'tee', 'Soft cotton', 4)",
@@ -98,7 +72,7 @@ def test_product_insert_update_delete(admin: psycopg.Connection, store: psycopg.
 def test_multi_table_transaction(admin: psycopg.Connection, store: psycopg.Connection) -> None:
     """One transaction: product, two variants with attributes, a listing with prices."""
     base = 1_002_000
-    _catalog_basics(admin, base)
+    create_catalog_basics(admin, base)
     with admin.transaction():
         txid = admin.execute("SELECT txid_current()").fetchone()[0]  # type: ignore[index]
         admin.execute(
@@ -190,7 +164,7 @@ def test_unchanged_toasted_description_survives_update(
     admin: psycopg.Connection, store: psycopg.Connection
 ) -> None:
     base = 1_003_000
-    _catalog_basics(admin, base)
+    create_catalog_basics(admin, base)
     # Random text does not compress: 40 kB is stored out of line (TOASTed).
     description = secrets.token_hex(20_000)
     admin.execute(
@@ -227,7 +201,7 @@ def test_category_rename_reaches_every_product_beneath(
     admin: psycopg.Connection, store: psycopg.Connection
 ) -> None:
     base = 1_004_000
-    _catalog_basics(admin, base)
+    create_catalog_basics(admin, base)
     with admin.transaction():
         for i in range(20):
             admin.execute(
