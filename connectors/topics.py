@@ -13,6 +13,7 @@ from confluent_kafka import admin as kafka_admin
 
 from catalog_view.errors import CatalogViewError
 from catalog_view.settings import Settings
+from catalog_view.waiting import WaitTimeout, wait_until
 
 # The job rebuilds its state by replaying the capture from the first offset,
 # so captured changes are kept for good (no time- or size-based deletion).
@@ -51,8 +52,19 @@ def ensure_topics(settings: Settings, timeout_s: float = 30) -> dict[str, int]:
             except KafkaException as exc:
                 if "TOPIC_ALREADY_EXISTS" not in str(exc):
                     raise TopicError(f"cannot create topic {topic}: {exc}") from exc
-    now = admin.list_topics(timeout=timeout_s).topics
-    shapes = {t: len(now[t].partitions) for t in wanted if t in now}
+
+    def visible() -> dict[str, int] | None:
+        # A created topic reaches the broker's metadata a moment later.
+        now = admin.list_topics(timeout=timeout_s).topics
+        found = {t: len(now[t].partitions) for t in wanted if t in now}
+        return found if len(found) == len(wanted) else None
+
+    try:
+        found = wait_until(visible, timeout_s=timeout_s, what="capture topics visible")
+    except WaitTimeout as exc:
+        raise TopicError(str(exc)) from None
+    assert found is not None
+    shapes: dict[str, int] = found
     tx_partitions = shapes.get(settings.transaction_topic)
     if tx_partitions != 1:
         raise TopicError(

@@ -96,11 +96,17 @@ def table_specs(t_env: StreamTableEnvironment, options: JobOptions) -> dict[str,
     return specs
 
 
-def keyed_by_id(stream: DataStream) -> DataStream:
-    """Hash-partition a table's rows by their first column, the key `id`, with
-    a Java key selector: PyFlink's key_by would change the stream's type."""
-    selector = get_gateway().jvm.catalogview.flink.RowIdKeySelector()
-    return DataStream(stream._j_data_stream.keyBy(selector))
+def keyed_by_id(stream: DataStream, parallelism: int) -> DataStream:
+    """Hash-partition a table's rows by their first column, the key `id`, into
+    a Java identity map at the job's parallelism. Every operator the planner
+    chains behind it then sees all changes of one row on one channel, in
+    order; a round-robin hand-over between parallelisms would reorder them.
+    Java, because PyFlink's key_by and map would change the stream's type."""
+    jvm = get_gateway().jvm.catalogview.flink
+    j_stream = stream._j_data_stream
+    keyed = j_stream.keyBy(jvm.RowIdKeySelector())
+    entry = keyed.map(jvm.RowIdentity()).returns(j_stream.getType())
+    return DataStream(entry.setParallelism(parallelism).name("keyed-by-id"))
 
 
 def register_tables_and_views(
@@ -114,7 +120,12 @@ def register_tables_and_views(
         # parallelism, and a plain (round-robin) hand-over would let the -U of
         # a row overtake its own +I on another subtask. Keyed, every message of
         # one row takes one channel, in order.
-        changes = keyed_by_id(routed.get_side_output(table_tag(spec)))
+        side = routed.get_side_output(table_tag(spec))
+        # PyFlink's get_side_output appends a Python identity map at the default
+        # parallelism: fed round-robin from the parallelism-1 assembler, it
+        # would reorder each row's changes. Keep it beside its producer.
+        side.set_parallelism(routed._j_data_stream.getParallelism())
+        changes = keyed_by_id(side, options.parallelism)
         table = t_env.from_changelog_stream(changes, changelog_schema(spec), ChangelogMode.all())
         t_env.create_temporary_view(f"`{name}`", table)
     for path in view_files(options.sql_dir, VIEWS):
