@@ -43,6 +43,14 @@ def _stamp(component: str) -> str:
     return hashlib.sha256(_pom(component).read_bytes()).hexdigest()
 
 
+def _mvn(args: list[str], what: str) -> None:
+    """Run Maven quietly; on failure, the tail of its output names the cause."""
+    result = subprocess.run(["mvn", "-q", "-B", *args], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
+        raise StackError(f"mvn could not {what}:\n{tail}")
+
+
 def resolved(component: str) -> bool:
     stamp = component_dir(component) / ".pom-sha256"
     return stamp.is_file() and stamp.read_text().strip() == _stamp(component)
@@ -59,23 +67,10 @@ def resolve(component: str) -> Path:
         shutil.rmtree(target)
     target.mkdir(parents=True)
     print(f"jars: resolving {component} from Maven Central ...", file=sys.stderr, flush=True)
-    result = subprocess.run(
-        [
-            "mvn",
-            "-q",
-            "-B",
-            "-f",
-            str(_pom(component)),
-            "dependency:copy-dependencies",
-            f"-DoutputDirectory={target}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    _mvn(
+        ["-f", str(_pom(component)), "dependency:copy-dependencies", f"-DoutputDirectory={target}"],
+        f"resolve the {component} jars",
     )
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
-        raise StackError(f"mvn could not resolve the {component} jars:\n{tail}")
     (target / ".pom-sha256").write_text(_stamp(component) + "\n")
     return target
 
@@ -101,15 +96,7 @@ def build_sink() -> Path:
     if target.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
         return target
     print("jars: building the JVM sink module (jvm/) ...", file=sys.stderr, flush=True)
-    result = subprocess.run(
-        ["mvn", "-q", "-B", "-f", str(JVM_MODULE / "pom.xml"), "package"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
-        raise StackError(f"mvn could not build jvm/:\n{tail}")
+    _mvn(["-f", str(JVM_MODULE / "pom.xml"), "package"], "build jvm/")
     built = sorted((JVM_MODULE / "target").glob("catalog-view-sink-*.jar"))
     if not built:
         raise StackError("mvn built jvm/ but left no catalog-view-sink-*.jar in jvm/target")
