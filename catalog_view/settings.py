@@ -38,6 +38,11 @@ CATALOG_TABLES: tuple[str, ...] = (
     "product_variant_channel_listing",
 )
 
+# Written by Debezium's heartbeat.action.query (sql/source_schema/002_heartbeat.sql):
+# captured with the catalog so that heartbeats are source transactions too.
+HEARTBEAT_TABLE = "cdc_heartbeat"
+CAPTURED_TABLES: tuple[str, ...] = (*CATALOG_TABLES, HEARTBEAT_TABLE)
+
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
 
@@ -117,7 +122,7 @@ class Settings(BaseSettings):
 
     @property
     def table_topics(self) -> list[str]:
-        return [self.table_topic(t) for t in CATALOG_TABLES]
+        return [self.table_topic(t) for t in CAPTURED_TABLES]
 
     @property
     def bootstrap_servers(self) -> str:

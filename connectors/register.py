@@ -18,7 +18,7 @@ import psycopg
 import requests
 
 from catalog_view.errors import CatalogViewError
-from catalog_view.settings import CATALOG_TABLES, Settings
+from catalog_view.settings import CAPTURED_TABLES, Settings
 from catalog_view.waiting import WaitTimeout, wait_until
 
 TIMEOUT_S = 10
@@ -164,7 +164,7 @@ def preflight(settings: Settings, password: str | None = None) -> None:
                 f"open a replication slot (ALTER ROLE {settings.cdc_user} REPLICATION)"
             )
         problems: list[str] = []
-        for table in CATALOG_TABLES:
+        for table in CAPTURED_TABLES:
             qualified = f"{settings.admin_schema}.{table}"
             exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (qualified,)).fetchone()
             if not exists or not exists[0]:
@@ -189,7 +189,7 @@ def preflight(settings: Settings, password: str | None = None) -> None:
         if not has_publication or not has_publication[0]:
             problems.append(f"publication {settings.publication_name} does not exist")
         else:
-            missing = [t for t in CATALOG_TABLES if t not in published]
+            missing = [t for t in CAPTURED_TABLES if t not in published]
             if missing:
                 problems.append(
                     f"publication {settings.publication_name} lacks: {', '.join(missing)}"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog_view.errors import ConfigError
-from catalog_view.settings import CATALOG_TABLES, Settings
+from catalog_view.settings import CAPTURED_TABLES, HEARTBEAT_TABLE, Settings
 from catalog_view.templating import render_text
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -39,7 +39,8 @@ def template_variables(settings: Settings, **overrides: Any) -> dict[str, Any]:
         "database_user": settings.cdc_user,
         "database_password": password_reference(settings),
         "schema": settings.admin_schema,
-        "tables": list(CATALOG_TABLES),
+        "tables": list(CAPTURED_TABLES),
+        "heartbeat_table": HEARTBEAT_TABLE,
         "topic_prefix": settings.topic_prefix,
         "slot_name": settings.slot_name,
         "publication_name": settings.publication_name,

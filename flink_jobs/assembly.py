@@ -11,6 +11,10 @@ in ONE call, so that no checkpoint barrier can fall inside it.
   their position and their de-duplication key (Debezium redelivers after a
   Connect restart);
 - END with event_count 0 releases at once, advancing the watermark;
+- a transaction with no catalog change (only the heartbeat table, which
+  Debezium's heartbeat.action.query writes, or no captured event at all)
+  changes no view: it advances the commit position, while the watermark keeps
+  naming the last transaction whose state the views show (`state_txid`);
 - released txids are remembered (a bounded window) so redelivered events and
   ENDs of transactions already applied are dropped;
 - the initial snapshot (op r, no transaction block) is one atomic epoch closed
@@ -71,7 +75,10 @@ class ReleasedTransaction:
     txid: int
     commit_lsn: int
     commit_ts_ms: int | None
-    changes: list[ReleasedChange]
+    changes: list[ReleasedChange]  # catalog changes only; the heartbeat's are dropped
+    # The last released transaction that changed catalog tables (this one if it
+    # did): the source state the views show once this transaction is applied.
+    state_txid: int | None
 
 
 class AssemblyError(DecodeError):
@@ -121,10 +128,13 @@ def _released_change(text: str) -> ReleasedChange:
 
 
 class TransactionAssembler:
-    def __init__(self, state: AssemblerState, tables: set[str], schema: str) -> None:
+    def __init__(
+        self, state: AssemblerState, tables: set[str], schema: str, heartbeat_table: str | None
+    ) -> None:
         self.state = state
         self.tables = tables
         self.schema = schema
+        self.heartbeat_table = heartbeat_table
 
     def on_record(self, value: str | None, origin: RecordOrigin) -> Iterator[ReleasedTransaction]:
         """Feed one Kafka record; yields the transactions it completes, in order."""
@@ -142,7 +152,7 @@ class TransactionAssembler:
         yield from self._release_ready()
 
     def _on_change(self, change: RowChange, origin: RecordOrigin) -> None:
-        if change.table not in self.tables:
+        if change.table not in self.tables and change.table != self.heartbeat_table:
             raise AssemblyError(f"{origin}: change of table {change.table!r}, not a catalog table")
         if change.op == "r":
             self._on_snapshot_read(change, origin)
@@ -226,15 +236,24 @@ class TransactionAssembler:
                 f"transaction {txid}: END counts {table_counts} but received {seen}"
             )
         self._remember_released(txid)
-        return ReleasedTransaction(txid, lsn, ts_ms, changes)
+        catalog = [c for c in changes if c.table != self.heartbeat_table]
+        if catalog:
+            self.state.set_counter("state_txid", txid)
+        return ReleasedTransaction(txid, lsn, ts_ms, catalog, self._state_txid())
 
     def _release_snapshot(self) -> ReleasedTransaction:
         changes = [_released_change(text) for _, text in self.state.snapshot.items()]
         self.state.snapshot.clear()
         self.state.set_counter("snapshot_released", 1)
+        txid = self.state.counter("snapshot_txid")
+        self.state.set_counter("state_txid", txid)
         return ReleasedTransaction(
-            self.state.counter("snapshot_txid"), self.state.counter("snapshot_lsn"), None, changes
+            txid, self.state.counter("snapshot_lsn"), None, changes, self._state_txid()
         )
+
+    def _state_txid(self) -> int | None:
+        value = self.state.meta.get("state_txid")
+        return None if value is None else int(value)
 
     def _remember_released(self, txid: int) -> None:
         seq = self.state.counter("released_seq")

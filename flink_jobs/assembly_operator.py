@@ -48,14 +48,19 @@ _STATE_TYPES = {
 
 
 def marker_row(tx: ReleasedTransaction) -> Row:
-    payload = json.dumps({"source_txid": tx.txid, "source_commit_ms": tx.commit_ts_ms})
+    # The watermark names the state (last catalog transaction) at the position
+    # of this transaction: a heartbeat moves the position, not the state.
+    payload = json.dumps({"source_txid": tx.state_txid, "source_commit_ms": tx.commit_ts_ms})
     return Row(MARKER_VIEW, str(tx.commit_lsn), payload)
 
 
 class AssembleTransactions(KeyedProcessFunction):  # type: ignore[misc]
-    def __init__(self, specs: dict[str, TableSpec], schema: str) -> None:
+    def __init__(
+        self, specs: dict[str, TableSpec], schema: str, heartbeat_table: str | None
+    ) -> None:
         self.specs = specs
         self.schema = schema
+        self.heartbeat_table = heartbeat_table
         self.tags = {name: table_tag(spec) for name, spec in specs.items()}
 
     def open(self, runtime_context: RuntimeContext) -> None:
@@ -63,7 +68,9 @@ class AssembleTransactions(KeyedProcessFunction):  # type: ignore[misc]
             name: runtime_context.get_map_state(MapStateDescriptor(name, key_type, value_type))
             for name, (key_type, value_type) in _STATE_TYPES.items()
         }
-        self.assembler = TransactionAssembler(AssemblerState(maps), set(self.specs), self.schema)
+        self.assembler = TransactionAssembler(
+            AssemblerState(maps), set(self.specs), self.schema, self.heartbeat_table
+        )
 
     def process_element(self, value: Row, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         topic, partition, offset, record = value[0], value[1], value[2], value[3]

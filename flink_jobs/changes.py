@@ -47,14 +47,17 @@ def to_row(spec: TableSpec, kind: RowKind, image: dict[str, Any]) -> Row:
 class RouteChanges(ProcessFunction):  # type: ignore[misc]
     """Decode each record and send its rows to the side output of its table."""
 
-    def __init__(self, specs: dict[str, TableSpec]) -> None:
+    def __init__(self, specs: dict[str, TableSpec], schema: str) -> None:
         self.specs = specs
         self.tags = {name: table_tag(spec) for name, spec in specs.items()}
+        self.collections = {f"{schema}.{name}" for name in specs}
 
     def process_element(self, value: str, ctx: ProcessFunction.Context) -> Iterator[Any]:
         event = decode(value)
         if isinstance(event, TransactionMarker):
-            if event.status == "END":
+            # Like the aligned job, the watermark names catalog transactions
+            # only: a heartbeat's END (it touched no catalog table) is skipped.
+            if event.status == "END" and self.collections.intersection(event.table_counts):
                 yield WATERMARK_TAG, Row(event.lsn, event.txid, event.ts_ms)
             return
         if event is None:

@@ -18,6 +18,8 @@ class JobOptions:
     topic_prefix: str
     source_schema: str
     tables: tuple[str, ...]
+    # Captured beside the catalog, never viewed: its transactions advance the watermark.
+    heartbeat_table: str | None
     store_host: str
     store_port: int
     store_db: str
@@ -36,6 +38,13 @@ class JobOptions:
 
     def topic(self, table: str) -> str:
         return f"{self.topic_prefix}.{self.source_schema}.{table}"
+
+    @property
+    def captured_topics(self) -> list[str]:
+        """The topics the aligned job reads: catalog tables, heartbeat, transactions."""
+        heartbeat = [self.topic(self.heartbeat_table)] if self.heartbeat_table else []
+        tables = [self.topic(t) for t in self.tables]
+        return [*tables, *heartbeat, self.transaction_topic]
 
     @property
     def transaction_topic(self) -> str:
@@ -58,6 +67,11 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
     parser.add_argument("--bootstrap-servers", required=True)
     parser.add_argument("--topic-prefix", required=True)
     parser.add_argument("--source-schema", required=True)
+    parser.add_argument(
+        "--heartbeat-table",
+        default="cdc_heartbeat",
+        help="table written by Debezium's heartbeat.action.query ('' for none)",
+    )
     parser.add_argument("--store-host", default="127.0.0.1")
     parser.add_argument("--store-port", type=int, default=5432)
     parser.add_argument("--store-db", default="catalog_store")
@@ -99,6 +113,7 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         topic_prefix=args.topic_prefix,
         source_schema=args.source_schema,
         tables=tuple(sources),
+        heartbeat_table=args.heartbeat_table or None,
         store_host=args.store_host,
         store_port=args.store_port,
         store_db=args.store_db,

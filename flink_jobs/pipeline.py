@@ -67,13 +67,12 @@ def create_environment(
 
 
 def sql_variables(options: JobOptions) -> dict[str, str]:
-    topics = [options.topic(t) for t in options.tables] + [options.transaction_topic]
     return {
         "topic_prefix": options.topic_prefix,
         "source_schema": options.source_schema,
         "bootstrap_servers": options.bootstrap_servers,
         "group_id": options.group_id,
-        "topics": ";".join(topics),
+        "topics": ";".join(options.captured_topics),
     }
 
 
@@ -140,7 +139,10 @@ def build_aligned(
     records = t_env.to_data_stream(t_env.from_path("capture_records"))
     assembled = (
         records.key_by(lambda _: 0, key_type=Types.INT())
-        .process(AssembleTransactions(specs, options.source_schema), output_type=Types.STRING())
+        .process(
+            AssembleTransactions(specs, options.source_schema, options.heartbeat_table),
+            output_type=Types.STRING(),
+        )
         .name("assemble-transactions")
         .uid("assemble-transactions")
         .set_parallelism(1)
@@ -156,7 +158,16 @@ def build_aligned(
     sink = TransactionalStoreSink(
         options.store_jdbc_url, options.store_user, options.store_password, options.store_schema
     )
-    changes.sink_to(sink).name("commit-to-store").uid("commit-to-store").set_parallelism(1)
+    # Never chained: otherwise the SQL's last operator would chain into the sink
+    # at parallelism 1 only, changing its generated id, and a checkpoint could
+    # not be restored at another parallelism (rescaling).
+    (
+        changes.sink_to(sink)
+        .name("commit-to-store")
+        .uid("commit-to-store")
+        .set_parallelism(1)
+        .disable_chaining()
+    )
 
 
 def commit_rows(t_env: StreamTableEnvironment, options: JobOptions) -> Table:
@@ -191,7 +202,9 @@ def build_baseline(
     records: DataStream = env.from_source(
         kafka_source(options), WatermarkStrategy.no_watermarks(), "debezium-topics"
     )
-    routed = records.process(RouteChanges(specs), output_type=Types.STRING()).name("route-changes")
+    routed = records.process(
+        RouteChanges(specs, options.source_schema), output_type=Types.STRING()
+    ).name("route-changes")
     register_tables_and_views(t_env, options, specs, routed)
     for view in VIEWS:
         view_table = t_env.from_path(f"{view}_view")

@@ -239,3 +239,41 @@ def test_store_equals_reference_after_seed(
 
     wait_until(equal, timeout_s=TIMEOUT_S * 2, what="store == reference for every view")
     assert store.execute("SELECT count(*) FROM catalog_view.product").fetchone()[0] >= 40  # type: ignore[index]
+
+
+def test_quiet_catalog_heartbeat_advances_the_watermark_not_the_state(
+    admin: psycopg.Connection, store: psycopg.Connection
+) -> None:
+    """With the catalog quiet, Debezium's heartbeat transactions still move the
+    watermark's commit position and time forward (freshness stays visible),
+    while it keeps naming the last catalog transaction, whose rows are shown."""
+    base = 1_005_000
+    with admin.transaction():
+        admin.execute(
+            "INSERT INTO category (id, parent_id, name, slug) VALUES (%s, NULL, 'Quiet', %s)",
+            (base, f"quiet-{base}"),
+        )
+        txid = admin.execute("SELECT txid_current()").fetchone()[0]  # type: ignore[index]
+    wait_until(
+        lambda: watermark_txid(store) == txid,
+        timeout_s=TIMEOUT_S,
+        what=f"watermark names source txid {txid}",
+    )
+    before = store.execute(
+        "SELECT commit_lsn, source_commit FROM catalog_view.watermark"
+    ).fetchone()
+    assert before is not None
+
+    def moved() -> bool:
+        now = store.execute("SELECT commit_lsn FROM catalog_view.watermark").fetchone()
+        return now is not None and now[0] > before[0]
+
+    wait_until(moved, timeout_s=TIMEOUT_S, what="a heartbeat advances the commit position")
+    after = store.execute(
+        "SELECT source_txid, source_commit FROM catalog_view.watermark"
+    ).fetchone()
+    assert after is not None
+    assert after[0] == txid, "no catalog change happened: the state is still that of our txid"
+    assert after[1] > before[1]
+    beat = admin.execute("SELECT count(*) FROM cdc_heartbeat").fetchone()
+    assert beat == (1,), "Debezium's heartbeat.action.query wrote the heartbeat row"

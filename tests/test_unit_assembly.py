@@ -37,7 +37,12 @@ class DictMap(dict):  # type: ignore[type-arg]
 
 def assembler() -> TransactionAssembler:
     maps = {name: DictMap() for name in AssemblerState.MAP_NAMES}
-    return TransactionAssembler(AssemblerState(maps), TABLES, "catalog")  # type: ignore[arg-type]
+    return TransactionAssembler(
+        AssemblerState(maps),  # type: ignore[arg-type]
+        TABLES,
+        "catalog",
+        heartbeat_table="cdc_heartbeat",
+    )
 
 
 def change(table: str, txid: int, order: int, row_id: int, op: str = "c") -> str:
@@ -113,6 +118,23 @@ def test_end_without_events_advances_at_once() -> None:
     assert [(t.txid, t.changes, t.commit_lsn) for t in got] == [(11, [], 11999)]
 
 
+def test_heartbeat_transaction_moves_the_position_not_the_state() -> None:
+    a = assembler()
+    feed(a, change("product", 20, 1, 200), end(20, {"product": 1}))
+    got = feed(a, change("cdc_heartbeat", 21, 1, 1, op="u"), end(21, {"cdc_heartbeat": 1}))
+    assert [(t.txid, t.changes, t.commit_lsn, t.state_txid) for t in got] == [(21, [], 21999, 20)]
+    got = feed(a, end(22, {}))
+    assert [(t.txid, t.state_txid) for t in got] == [(22, 20)], "no captured event: same state"
+    got = feed(a, change("category", 23, 1, 3), end(23, {"category": 1}))
+    assert [(t.txid, t.state_txid) for t in got] == [(23, 23)]
+
+
+def test_heartbeat_before_any_catalog_change_names_no_state() -> None:
+    a = assembler()
+    got = feed(a, change("cdc_heartbeat", 5, 1, 1), end(5, {"cdc_heartbeat": 1}))
+    assert [(t.txid, t.state_txid) for t in got] == [(5, None)]
+
+
 def test_redelivered_events_and_ends_are_dropped() -> None:
     a = assembler()
     first = [change("product", 12, 1, 120), change("product", 12, 2, 121)]
@@ -133,6 +155,7 @@ def test_snapshot_is_one_epoch_before_streamed_transactions() -> None:
     assert ids(got) == [(50, [("category", 1), ("product", 5), ("product", 6)]),
                         (60, [("product", 600)])]  # fmt: skip
     assert got[0].commit_lsn == 777
+    assert [t.state_txid for t in got] == [50, 60]
 
 
 def test_late_snapshot_row_stops_with_its_origin() -> None:

@@ -77,7 +77,12 @@ def test_rendered_connector_config(settings: Settings) -> None:
     assert config["slot.name"] == "catalog_slot"
     assert config["publication.name"] == "catalog_publication"
     assert config["publication.autocreate.mode"] == "disabled"
-    assert config["table.include.list"].split(",") == [rf"catalog\.{t}" for t in CATALOG_TABLES]
+    captured = [*CATALOG_TABLES, "cdc_heartbeat"]
+    assert config["table.include.list"].split(",") == [rf"catalog\.{t}" for t in captured]
+    assert config["heartbeat.action.query"] == (
+        "INSERT INTO catalog.cdc_heartbeat (id, beat_at) VALUES (1, now()) "
+        "ON CONFLICT (id) DO UPDATE SET beat_at = EXCLUDED.beat_at"
+    )
     assert config["topic.creation.transaction.include"] == r"catalog\.transaction"
     assert config["topic.creation.transaction.partitions"] == "1"
     assert all(isinstance(v, str) for v in config.values())

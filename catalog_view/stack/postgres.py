@@ -21,7 +21,7 @@ from psycopg import sql
 
 from catalog_view.database import apply_sql_file
 from catalog_view.errors import StackError
-from catalog_view.settings import CATALOG_TABLES, REPO_ROOT, Settings
+from catalog_view.settings import CAPTURED_TABLES, HEARTBEAT_TABLE, REPO_ROOT, Settings
 from catalog_view.stack.process import pid_alive
 from catalog_view.waiting import WaitTimeout, wait_until
 
@@ -247,10 +247,12 @@ class PostgresCluster:
             conn.execute(
                 sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, sql.Identifier(s.cdc_user))
             )
-            tables = sql.SQL(", ").join(sql.Identifier(s.admin_schema, t) for t in CATALOG_TABLES)
-            conn.execute(
-                sql.SQL("GRANT SELECT ON {} TO {}").format(tables, sql.Identifier(s.cdc_user))
-            )
+            cdc = sql.Identifier(s.cdc_user)
+            tables = sql.SQL(", ").join(sql.Identifier(s.admin_schema, t) for t in CAPTURED_TABLES)
+            conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(tables, cdc))
+            # Debezium's heartbeat.action.query writes the heartbeat row, nothing else.
+            heartbeat = sql.Identifier(s.admin_schema, HEARTBEAT_TABLE)
+            conn.execute(sql.SQL("GRANT INSERT, UPDATE ON {} TO {}").format(heartbeat, cdc))
             pub = sql.Identifier(s.publication_name)
             exists = conn.execute(
                 "SELECT 1 FROM pg_publication WHERE pubname = %s", (s.publication_name,)

@@ -39,10 +39,15 @@ CREATE TABLE IF NOT EXISTS product_channel (
     PRIMARY KEY (product_id, channel_id)
 );
 
--- One row: the source position the rows above reflect.
+-- One row: the source position the rows above reflect, written in the same
+-- store transaction as the rows.
 CREATE TABLE IF NOT EXISTS watermark (
     id             smallint PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+    -- The newest source commit the store is complete up to, and its time.
+    -- Heartbeat transactions (cdc_heartbeat) advance these on a quiet catalog.
     commit_lsn     bigint      NOT NULL,
+    -- The last source transaction that changed the catalog: the rows above
+    -- equal the reference views evaluated right after it committed.
     source_txid    bigint,
     source_commit  timestamptz,
     applied_at     timestamptz NOT NULL DEFAULT now()
