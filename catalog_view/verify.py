@@ -4,7 +4,9 @@ It drives a workload against the admin database and, for every committed
 source transaction t, records Q(S(t)): each workload transaction takes a global
 commit lock just before COMMIT, reads its txid and evaluates the reference
 queries in that same transaction (its own writes plus every earlier commit;
-nothing else can commit in between). Meanwhile a sampler reads the store's
+nothing else that changes the catalog can commit in between: Debezium's
+heartbeat transactions touch only cdc_heartbeat, and the watermark keeps
+naming the last catalog transaction across them). Meanwhile a sampler reads the store's
 watermark and both views in ONE REPEATABLE READ read-only transaction and
 compares them with the recorded state of the transaction the watermark names
 (C1), checks that the watermark never moves backwards (C2), waits for the
@@ -22,7 +24,8 @@ reset the catalog (DELETE, then a seeded catalog) -> start the job with the
 requested parallelism (fresh replay unless --restore; --baseline for the plain
 join) -> commit a recorded setup transaction (the fan-out tree) and wait until
 the watermark names it -> run the workload on --connections connections while
-sampling -> commit a recorded end marker and wait for the final state -> stop
+sampling (with --restart-job, killing and restoring the job at evenly spaced
+points) -> commit a recorded end marker and wait for the final state -> stop
 the job. The stack stays up (--stack-down stops it too). Exit status: 0 only
 with no violation and final equality; 1 otherwise; 2 for an error.
 """
@@ -43,7 +46,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import IsolationLevel, errors, sql
@@ -51,8 +54,12 @@ from psycopg.pq import TransactionStatus
 from psycopg.types.json import set_json_loads
 
 from catalog_view.errors import CatalogViewError
+from catalog_view.job_restarts import JobRestarter, parse_parallelisms
 from catalog_view.reference import REFERENCE_DIR, VIEW_KEYS, Rows, diff
 from catalog_view.settings import Settings
+
+if TYPE_CHECKING:
+    from catalog_view.stack.job import FlinkJob
 from catalog_view.workload import (
     Plan,
     Scale,
@@ -700,6 +707,9 @@ class VerifyOptions:
     # retained checkpoint, which also exercises restart and rescaling.
     restore: bool = False
     sample_interval_s: float = 0.02
+    # Kill the job (SIGKILL) at evenly spaced points of the workload and start
+    # it again from its newest checkpoint at these parallelisms (rescaling).
+    restart_parallelisms: tuple[int, ...] = ()
 
     def validate(self) -> None:
         for name in ("transactions", "parallelism", "connections"):
@@ -732,6 +742,7 @@ class VerifyReport:
     scenarios: dict[str, int]
     violation_examples: list[str]
     final_difference: str = ""
+    job_restarts: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -757,6 +768,7 @@ class VerifyReport:
             f"final equal {'yes' if self.final_equal else 'NO'}",
             f"verify: commit-to-visible lag {lag} over {self.lag_observed} transactions",
         ]
+        out += [f"verify: job {r}" for r in self.job_restarts]
         out += [f"verify: violation: {v}" for v in self.violation_examples]
         if self.final_difference:
             out.append(f"verify: final difference: {self.final_difference}")
@@ -780,8 +792,8 @@ def _progress(judge: Judge, total: int, every: int) -> Callable[[Recorded], None
 
 
 @contextmanager
-def _running_job(settings: Settings, options: VerifyOptions) -> Iterator[Callable[[], bool]]:
-    """Start the job; yields a liveness check; stops the job on the way out."""
+def _running_job(settings: Settings, options: VerifyOptions) -> Iterator[FlinkJob]:
+    """Start the job; stops it on the way out (also after a restart)."""
     from catalog_view.stack.job import FlinkJob
 
     job = FlinkJob(settings)
@@ -789,7 +801,7 @@ def _running_job(settings: Settings, options: VerifyOptions) -> Iterator[Callabl
         job.start(
             parallelism=options.parallelism, baseline=options.baseline, fresh=not options.restore
         )
-        yield lambda: job.process.pid() is not None
+        yield job
     finally:
         job.stop()
 
@@ -892,9 +904,9 @@ def run_verify(settings: Settings, options: VerifyOptions) -> VerifyReport:
     every = max(10, workload.transactions // 20)
     recorder = Recorder(settings, recording, _progress(judge, workload.transactions, every))
     try:
-        with _running_job(settings, options) as job_alive:
-            report = _verify_with_job(settings, options, workload, recorder, judge, job_alive)
-            if not job_alive():
+        with _running_job(settings, options) as job:
+            report = _verify_with_job(settings, options, workload, recorder, judge, job)
+            if job.process.pid() is None:
                 report.final_difference += f" (the Flink job exited: {_job_log(settings)})"
             report.duration_s = time.monotonic() - started
             return report
@@ -911,8 +923,11 @@ def _verify_with_job(
     workload: Plan,
     recorder: Recorder,
     judge: Judge,
-    job_alive: Callable[[], bool],
+    job: FlinkJob,
 ) -> VerifyReport:
+    def job_alive() -> bool:
+        return job.process.pid() is not None
+
     started = time.monotonic()
     with admin_connection(settings) as conn:
         recorder.commit(conn, fan_out_tree(options.scale).steps[0])
@@ -920,8 +935,22 @@ def _verify_with_job(
     _log(f"initial sync after {time.monotonic() - started:.1f}s; workload starts")
     sampler = Sampler(settings, judge, options.sample_interval_s)
     sampler.start()
+    restarter = JobRestarter(
+        job,
+        options.restart_parallelisms,
+        len(recorder.recording) + workload.transactions,
+        lambda: len(recorder.recording),
+        options.baseline,
+        _log,
+    )
+    restarter.start()
     try:
-        run_workload(settings, recorder, workload.scenarios, options.connections)
+        try:
+            run_workload(settings, recorder, workload.scenarios, options.connections)
+        except BaseException:
+            restarter.cancel()
+            raise
+        restarts = restarter.finish()
         with admin_connection(settings) as conn:
             recorder.commit(conn, lambda c: touch_marker(c, "end of workload"))
         _log(f"workload done: {len(recorder.recording)} commits; waiting for the final state")
@@ -929,7 +958,9 @@ def _verify_with_job(
     finally:
         sampler.stop()
     sampler.check()
-    return _report(settings, options, workload, judge, final_equal)
+    report = _report(settings, options, workload, judge, final_equal)
+    report.job_restarts = [str(r) for r in restarts]
+    return report
 
 
 def _report(
@@ -1009,6 +1040,14 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
         action="store_true",
         help="start the job from its newest checkpoint (default: a fresh replay)",
     )
+    parser.add_argument(
+        "--restart-job",
+        metavar="P[,P...]",
+        default="",
+        help="kill the job (SIGKILL) at evenly spaced points of the workload and restart it "
+        "from its newest checkpoint at these parallelisms; --parallelism 2 --restart-job 4,1 "
+        "rescales 2 -> 4 -> 1",
+    )
     parser.add_argument("--stack-down", action="store_true", help="stop the whole stack afterwards")
     parser.set_defaults(func=cmd_verify)
     return parser
@@ -1032,6 +1071,7 @@ def options_from_args(args: argparse.Namespace, seed: int) -> VerifyOptions:
         final_timeout_s=args.final_timeout,
         stack_down=args.stack_down,
         restore=args.restore,
+        restart_parallelisms=parse_parallelisms(args.restart_job) if args.restart_job else (),
     )
 
 

@@ -43,9 +43,6 @@ def checker_settings(stack: LocalStack) -> Iterator[Settings]:
 def _options(**changes: object) -> VerifyOptions:
     fields: dict[str, object] = {
         "transactions": 60,
-        # Parallelism 1: at > 1 the sink currently refuses units that do not
-        # net to one image per key (see README, "Known limits"), so the job
-        # stops: stale but consistent, never equal at the end.
         "parallelism": 1,
         "seed": 20240611,
         "products": 20,
@@ -55,10 +52,12 @@ def _options(**changes: object) -> VerifyOptions:
     return VerifyOptions(**{**fields, **changes})  # type: ignore[arg-type]
 
 
-def test_verify_small(checker_settings: Settings) -> None:
-    """C1-C3 at parallelism 1: every observed state is Q(S(watermark)), the
-    watermark never goes back, and the store ends equal to Q(S(last))."""
-    report = run_verify(checker_settings, _options())
+@pytest.mark.parametrize("parallelism", [1, 4])
+def test_verify_small(checker_settings: Settings, parallelism: int) -> None:
+    """C1-C3: every observed state is Q(S(watermark)), the watermark never
+    goes back, and the store ends equal to Q(S(last)); with 3 partitions per
+    table topic, at parallelism 1 and 4."""
+    report = run_verify(checker_settings, _options(parallelism=parallelism))
     print("\n".join(report.lines()))
     assert report.observations > 0
     assert report.violations == 0, report.violation_examples
@@ -79,3 +78,19 @@ def test_verify_baseline_shows_violations(checker_settings: Settings) -> None:
     assert report.observations > 0
     assert report.violations > 0
     assert not report.passed
+
+
+@pytest.mark.chaos
+def test_verify_survives_hard_restarts_and_rescaling(checker_settings: Settings) -> None:
+    """C4: the job is killed (SIGKILL, whole process group) twice during the
+    workload and restored from its newest checkpoint, rescaled 2 -> 4 -> 1.
+    Buffered transactions and uncommitted checkpoints come back from the
+    checkpoint, none lost or doubled, and the store never shows a state the
+    source did not have."""
+    options = _options(parallelism=2, transactions=90, restart_parallelisms=(4, 1))
+    report = run_verify(checker_settings, options)
+    print("\n".join(report.lines()))
+    assert len(report.job_restarts) == 2
+    assert report.observations > 0
+    assert report.violations == 0, report.violation_examples
+    assert report.final_equal, report.final_difference

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,37 @@ def pid_alive(pid: int) -> bool:
     except ChildProcessError:
         return _not_zombie(pid)
     return done == 0
+
+
+def group_members(pgid: int) -> Iterator[int]:
+    """Pids of the live (not zombie) processes of a process group."""
+    pid_alive(pgid)  # reaps the leader if it is our child
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        # After the command: state, ppid, pgrp.
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            yield int(stat.parent.name)
+
+
+def group_alive(pgid: int) -> bool:
+    return next(group_members(pgid), None) is not None
+
+
+def group_rss_bytes(pgid: int) -> int:
+    """Resident memory of a whole process group (JVM and Python workers)."""
+    total = 0
+    for pid in group_members(pgid):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+    return total
 
 
 def _not_zombie(pid: int) -> bool:
@@ -94,6 +125,17 @@ class ManagedProcess:
         except WaitTimeout:
             self._signal(pid, signal.SIGKILL)
             wait_until(lambda: not pid_alive(pid), timeout_s=10, what=f"{self.name} killed")
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def kill(self, timeout_s: float = 30.0) -> bool:
+        """SIGKILL the whole process group at once: a crash, no clean shutdown.
+        Returns once no process of the group is left. True if it ran."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        self._signal(pid, signal.SIGKILL)
+        wait_until(lambda: not group_alive(pid), timeout_s=timeout_s, what=f"{self.name} killed")
         self.pid_file.unlink(missing_ok=True)
         return True
 
