@@ -1,5 +1,5 @@
 # Thin targets over scripts/setup.sh and the catalog-view CLI.
-.PHONY: setup demo test lint unit e2e verify up down status
+.PHONY: setup demo test lint unit e2e verify bench up down status
 
 setup:
 	bash scripts/setup.sh
@@ -22,7 +22,10 @@ e2e: setup
 	.venv/bin/pytest -m e2e
 
 verify: setup
-	.venv/bin/catalog-view verify --transactions 2000 --parallelism 1 --json
+	.venv/bin/catalog-view verify --transactions 2000 --parallelism 4 --json
+
+bench: setup
+	.venv/bin/catalog-view bench --json
 
 up: setup
 	.venv/bin/catalog-view stack up

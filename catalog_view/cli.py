@@ -145,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_verify_command(sub)
 
+    from catalog_view.bench import add_bench_command
+
+    add_bench_command(sub)
+
     demo = sub.add_parser("demo", help="run the main job end to end on the local stack")
     demo.add_argument("--products", type=int, default=20)
     demo.add_argument("--seed", type=int, default=7)

@@ -456,6 +456,13 @@ def bulk_import(d: Draws, scale: Scale) -> Scenario:
     return Scenario("bulk_import", (load, remove_half))
 
 
+def import_products(conn: psycopg.Connection, tag: str, products: int) -> None:
+    """`products` products with their dependents (BULK_ROWS_PER_PRODUCT rows
+    each), in the caller's transaction: a bulk import as one source transaction."""
+    _bulk_insert(conn, tag, products, pick(conn, "category", 0.5), 0.5)
+    _bulk_dependents(conn, tag, pick(conn, "attribute_value", 0.5) or 0, Decimal("10.00"))
+
+
 def _bulk_insert(
     conn: psycopg.Connection, tag: str, products: int, category: int | None, type_pick: float
 ) -> None:
