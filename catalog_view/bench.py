@@ -7,9 +7,10 @@ same run.
    commit until the store equals the reference queries, for the plain-join
    baseline pipeline and for the aligned pipeline (ratio aligned / baseline).
 2. large transactions: one bulk import of N rows in ONE source transaction,
-   for each N; the time from its commit until the watermark names it, and
-   the job's peak resident memory (its whole process group: JVM and Python
-   workers) above the level just before the commit. Ratios against the
+   for each N, on a job just restored from its checkpoint; the time from its
+   commit until the watermark names it, and the job's peak resident memory
+   (its whole process group: JVM and Python workers) above the level just
+   before the commit. Ratios against the
    smallest N show how time and memory grow with the transaction's size.
 
 The catalog is reset and seeded first; the job is left stopped.
@@ -30,7 +31,7 @@ import psycopg
 from catalog_view.demo import converged
 from catalog_view.errors import CatalogViewError
 from catalog_view.settings import Settings
-from catalog_view.stack.job import FlinkJob, read_watermark
+from catalog_view.stack.job import FlinkJob, read_watermark, store_clock, wrote_since
 from catalog_view.stack.process import group_rss_bytes
 from catalog_view.waiting import wait_until
 from catalog_view.workload import BULK_ROWS_PER_PRODUCT, import_products
@@ -179,7 +180,20 @@ class _PeakMemory:
         self._thread.join()
 
 
-def run_large(settings: Settings, job: FlinkJob, rows: int, tag: str) -> LargeTransactionResult:
+def run_large(
+    settings: Settings, job: FlinkJob, parallelism: int, rows: int, tag: str
+) -> LargeTransactionResult:
+    # A JVM keeps the heap it grew: restart the job (from its checkpoint, no
+    # replay) so that each size is measured from a freshly started job.
+    job.stop()
+    since = store_clock(settings)
+    job.start(parallelism=parallelism, fresh=False)
+    wait_until(
+        lambda: wrote_since(settings, since),
+        timeout_s=TIMEOUT_S,
+        what="restored job commits (a heartbeat)",
+        interval_s=0.2,
+    )
     pgid = job.process.pid()
     if pgid is None:
         raise BenchError(f"the job is not running: see {job.process.log_file}")
@@ -197,10 +211,16 @@ def run_large(settings: Settings, job: FlinkJob, rows: int, tag: str) -> LargeTr
 
 def _start_job(settings: Settings, job: FlinkJob, parallelism: int, baseline: bool) -> None:
     job.stop()
+    since = store_clock(settings)
     job.start(parallelism=parallelism, baseline=baseline, fresh=True)
     pipeline = "baseline" if baseline else "aligned"
     _log(f"{pipeline} job started at parallelism {parallelism}; waiting for its replay")
-    _wait_converged(settings, f"{pipeline} job replayed the capture")
+    wait_until(
+        lambda: wrote_since(settings, since) and converged(settings),
+        timeout_s=TIMEOUT_S,
+        what=f"{pipeline} job replayed the capture",
+        interval_s=0.5,
+    )
 
 
 def run_bench(
@@ -223,7 +243,7 @@ def run_bench(
             _log(f"burst {result.pipeline}: {result.seconds:.1f}s")
             report.bursts.append(result)
         for size in sizes:
-            large = run_large(settings, job, size, f"bench{size}x{time.time_ns():x}")
+            large = run_large(settings, job, parallelism, size, f"b{size}x{time.time_ns():x}")
             _log(f"{large.rows} rows: {large.seconds:.1f}s, +{large.peak_extra_mib:.0f} MiB")
             report.large.append(large)
     finally:

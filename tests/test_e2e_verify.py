@@ -14,6 +14,7 @@ import pytest
 
 from catalog_view.demo import converged
 from catalog_view.settings import Settings
+from catalog_view.stack.job import store_clock, wrote_since
 from catalog_view.stack.local import LocalStack
 from catalog_view.verify import VerifyOptions, run_verify
 from catalog_view.waiting import wait_until
@@ -31,9 +32,10 @@ def checker_settings(stack: LocalStack) -> Iterator[Settings]:
         yield stack.settings
     finally:
         stack.job.stop()
+        since = store_clock(stack.settings)
         stack.job.start(fresh=True)
         wait_until(
-            lambda: converged(stack.settings),
+            lambda: wrote_since(stack.settings, since) and converged(stack.settings),
             timeout_s=600,
             what="session job back and store == reference",
             interval_s=1.0,

@@ -39,6 +39,22 @@ def read_watermark(settings: Settings) -> Watermark | None:
     return Watermark(*row) if row else None
 
 
+def store_clock(settings: Settings) -> datetime:
+    """The store's clock, to compare with the watermark's applied_at."""
+    with psycopg.connect(settings.store_reader_conninfo()) as conn:
+        row = conn.execute("SELECT now()").fetchone()
+    assert row is not None
+    return row[0]  # type: ignore[no-any-return]
+
+
+def wrote_since(settings: Settings, since: datetime) -> bool:
+    """Whether a job wrote the watermark after `since`: a job started fresh
+    has taken over the store (before that, the store may still hold what an
+    earlier job left, which can equal the reference by coincidence)."""
+    mark = read_watermark(settings)
+    return mark is not None and mark.applied_at > since
+
+
 @dataclass(frozen=True)
 class FlinkJob:
     settings: Settings
