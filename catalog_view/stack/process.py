@@ -120,11 +120,13 @@ class ManagedProcess:
             self.pid_file.unlink(missing_ok=True)
             return False
         self._signal(pid, signal.SIGTERM)
+        # The whole group: a child (the job's JVM) may outlive its parent and
+        # still write checkpoints while a successor starts.
         try:
-            wait_until(lambda: not pid_alive(pid), timeout_s=timeout_s, what=f"{self.name} exit")
+            wait_until(lambda: not group_alive(pid), timeout_s=timeout_s, what=f"{self.name} exit")
         except WaitTimeout:
             self._signal(pid, signal.SIGKILL)
-            wait_until(lambda: not pid_alive(pid), timeout_s=10, what=f"{self.name} killed")
+            wait_until(lambda: not group_alive(pid), timeout_s=10, what=f"{self.name} killed")
         self.pid_file.unlink(missing_ok=True)
         return True
 
