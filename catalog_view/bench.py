@@ -31,13 +31,13 @@ import psycopg
 from catalog_view.demo import converged
 from catalog_view.errors import CatalogViewError
 from catalog_view.settings import Settings
-from catalog_view.stack.job import FlinkJob, read_watermark, store_clock, wrote_since
+from catalog_view.stack.job import FlinkJob, read_watermark, wrote_since
 from catalog_view.stack.process import group_rss_bytes
+from catalog_view.verify import xid32
 from catalog_view.waiting import wait_until
 from catalog_view.workload import BULK_ROWS_PER_PRODUCT, import_products
 
 TIMEOUT_S = 900.0
-XID_MODULUS = 2**32  # Debezium reports pgoutput's 32-bit xid
 
 
 class BenchError(CatalogViewError):
@@ -109,7 +109,7 @@ def _commit(settings: Settings, body: Any) -> int:
         row = conn.execute("SELECT txid_current()").fetchone()
         assert row is not None
         conn.commit()
-    return int(row[0]) % XID_MODULUS
+    return xid32(int(row[0]))
 
 
 def _wait_for_txid(settings: Settings, txid: int, what: str) -> None:
@@ -185,9 +185,7 @@ def run_large(
 ) -> LargeTransactionResult:
     # A JVM keeps the heap it grew: restart the job (from its checkpoint, no
     # replay) so that each size is measured from a freshly started job.
-    job.stop()
-    since = store_clock(settings)
-    job.start(parallelism=parallelism, fresh=False)
+    since = job.restart(parallelism=parallelism, fresh=False)
     wait_until(
         lambda: wrote_since(settings, since),
         timeout_s=TIMEOUT_S,
@@ -210,9 +208,7 @@ def run_large(
 
 
 def _start_job(settings: Settings, job: FlinkJob, parallelism: int, baseline: bool) -> None:
-    job.stop()
-    since = store_clock(settings)
-    job.start(parallelism=parallelism, baseline=baseline, fresh=True)
+    since = job.restart(parallelism=parallelism, baseline=baseline, fresh=True)
     pipeline = "baseline" if baseline else "aligned"
     _log(f"{pipeline} job started at parallelism {parallelism}; waiting for its replay")
     wait_until(

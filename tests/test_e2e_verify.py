@@ -14,7 +14,7 @@ import pytest
 
 from catalog_view.demo import converged
 from catalog_view.settings import Settings
-from catalog_view.stack.job import store_clock, wrote_since
+from catalog_view.stack.job import wrote_since
 from catalog_view.stack.local import LocalStack
 from catalog_view.verify import VerifyOptions, run_verify
 from catalog_view.waiting import wait_until
@@ -31,9 +31,7 @@ def checker_settings(stack: LocalStack) -> Iterator[Settings]:
     try:
         yield stack.settings
     finally:
-        stack.job.stop()
-        since = store_clock(stack.settings)
-        stack.job.start(fresh=True)
+        since = stack.job.restart(fresh=True)
         wait_until(
             lambda: wrote_since(stack.settings, since) and converged(stack.settings),
             timeout_s=600,

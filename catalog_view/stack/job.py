@@ -120,6 +120,17 @@ class FlinkJob:
     def stop(self) -> bool:
         return self.process.stop(timeout_s=20)
 
+    def restart(
+        self, *, parallelism: int | None = None, baseline: bool = False, fresh: bool = False
+    ) -> datetime:
+        """Stop the job if it runs, note the store's clock, start it again.
+        Returns that time: `wrote_since(settings, it)` tells when the new job
+        has taken over the store."""
+        self.stop()
+        since = store_clock(self.settings)
+        self.start(parallelism=parallelism, baseline=baseline, fresh=fresh)
+        return since
+
     def status(self) -> ComponentStatus:
         from catalog_view.stack.local import ComponentStatus
 
