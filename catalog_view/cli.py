@@ -103,6 +103,13 @@ def _cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_resnapshot(args: argparse.Namespace) -> int:
+    from catalog_view.stack.capture import resnapshot
+
+    resnapshot(load_settings(), parallelism=args.parallelism)
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from catalog_view.demo import run_demo
 
@@ -140,6 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--reset", action="store_true", help="delete the existing catalog first")
     seed.add_argument("--append", action="store_true", help="add to an existing catalog")
     seed.set_defaults(func=_cmd_seed)
+
+    again = sub.add_parser(
+        "resnapshot",
+        help="take a new initial snapshot of the source into the store (after a TRUNCATE, "
+        "or a connector that lost its offsets)",
+    )
+    again.add_argument("--parallelism", type=int, default=None, help="of the restarted job")
+    again.set_defaults(func=_cmd_resnapshot)
 
     from catalog_view.verify import add_verify_command
 

@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     def transaction_topic(self) -> str:
         return f"{self.topic_prefix}.transaction"
 
+    @property
+    def notification_topic(self) -> str:
+        """Debezium's notification channel: per-table counts of the initial snapshot."""
+        return f"{self.topic_prefix}.notification"
+
     def table_topic(self, table: str) -> str:
         return f"{self.topic_prefix}.{self.admin_schema}.{table}"
 

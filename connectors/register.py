@@ -131,6 +131,17 @@ class ConnectClient:
         if response.status_code not in (204, 404):
             self._json(response, f"delete connector {name}")
 
+    def stop(self, name: str) -> None:
+        """Stop the connector and its tasks, keeping its config (PUT .../stop)."""
+        self._json(self._request("PUT", f"/connectors/{name}/stop"), f"stop connector {name}")
+
+    def reset_offsets(self, name: str) -> None:
+        """Forget the connector's Connect-managed offsets; it must be STOPPED."""
+        self._json(
+            self._request("DELETE", f"/connectors/{name}/offsets"),
+            f"reset offsets of connector {name}",
+        )
+
     def restart(self, name: str) -> None:
         response = self._request(
             "POST", f"/connectors/{name}/restart", params={"includeTasks": "true"}

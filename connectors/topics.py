@@ -2,8 +2,10 @@
 
 Debezium creates a table's topic only when the table's first event arrives, and
 a Flink Kafka source subscribed to a missing topic fails; so every table topic
-(N partitions, keyed by primary key) and the transaction topic (ONE partition:
-BEGIN/END order is the commit order) exist from the start.
+(N partitions, keyed by primary key), the transaction topic (ONE partition:
+BEGIN/END order is the commit order) and the notification topic (ONE
+partition: a restarted snapshot's STARTED must come after the abandoned run's
+counts; Debezium keys notifications by a random id) exist from the start.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class TopicError(CatalogViewError):
 def wanted_topics(settings: Settings) -> dict[str, int]:
     topics = {topic: settings.topic_partitions for topic in settings.table_topics}
     topics[settings.transaction_topic] = 1
+    topics[settings.notification_topic] = 1
     return topics
 
 
@@ -65,10 +68,12 @@ def ensure_topics(settings: Settings, timeout_s: float = 30) -> dict[str, int]:
         raise TopicError(str(exc)) from None
     assert found is not None
     shapes: dict[str, int] = found
-    tx_partitions = shapes.get(settings.transaction_topic)
-    if tx_partitions != 1:
-        raise TopicError(
-            f"{settings.transaction_topic} has {tx_partitions} partitions; "
-            "it must have exactly 1 so that BEGIN/END keep commit order"
-        )
+    for topic, why in (
+        (settings.transaction_topic, "BEGIN/END keep commit order"),
+        (settings.notification_topic, "snapshot notifications keep their order"),
+    ):
+        if shapes.get(topic) != 1:
+            raise TopicError(
+                f"{topic} has {shapes.get(topic)} partitions; it must have exactly 1 so that {why}"
+            )
     return shapes

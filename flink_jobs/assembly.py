@@ -1,24 +1,37 @@
-"""Transaction assembly: from the table topics and the transaction topic,
-release whole source transactions strictly in commit order.
+"""Transaction assembly: from the table topics, the transaction topic and the
+snapshot notifications, release whole source transactions strictly in commit
+order.
 
 Kafka gives no order across topics or partitions; Debezium's transaction topic
 (one partition) gives the commit order and, in each END, how many events each
-transaction has. So change events are buffered by txid until the END at the
-head of the queue has all of its events; then the whole transaction is released
-in ONE call, so that no checkpoint barrier can fall inside it.
+transaction has per collection. So change events are buffered by txid until
+the END at the head of the queue has all of its events; then the whole
+transaction is released in ONE call, so that no checkpoint barrier can fall
+inside it.
 
-- data events carry `transaction.total_order` (1..event_count), which is both
-  their position and their de-duplication key (Debezium redelivers after a
-  Connect restart);
-- END with event_count 0 releases at once, advancing the watermark;
+- completeness counts only the collections the job reads (its tables and the
+  heartbeat table): END also counts transactional logical messages and
+  captured tables that no view reads, whose records the job never sees;
+- data events carry `transaction.total_order`, which is both their position
+  and their de-duplication key (Debezium redelivers after a Connect restart);
+- END with no event of a read collection releases at once;
 - a transaction with no catalog change (only the heartbeat table, which
-  Debezium's heartbeat.action.query writes, or no captured event at all)
-  changes no view: it advances the commit position, while the watermark keeps
-  naming the last transaction whose state the views show (`state_txid`);
+  Debezium's heartbeat.action.query writes) changes no view: it advances the
+  commit position, while the watermark keeps naming the last transaction
+  whose state the views show (`state_txid`);
 - released txids are remembered (a bounded window) so redelivered events and
   ENDs of transactions already applied are dropped;
-- the initial snapshot (op r, no transaction block) is one atomic epoch closed
-  by the record Debezium marks `snapshot: last`.
+- the initial snapshot (op r, no transaction block) is one atomic epoch. Its
+  rows are buffered per snapshot run (the snapshot's LSN and txid: a Connect
+  restart in the middle of a snapshot starts a new run). The epoch closes when
+  the notification topic (one partition, so in order) has said COMPLETED for
+  the latest run and, for some run, the distinct rows received per table
+  equal the TABLE_SCAN_COMPLETED counts: a rule that does not depend on the
+  order in which partitions are read. Streamed transactions wait for it;
+  those whose commit LSN lies below the snapshot's are already in it;
+- what cannot be applied in place stops the job with an error naming the
+  record and the recovery: a TRUNCATE, a new snapshot after the epoch was
+  applied, an incremental snapshot.
 
 The logic is plain Python over a small state interface, unit-tested with dicts;
 flink_jobs.assembly_operator binds it to Flink keyed state (checkpointed).
@@ -31,11 +44,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from flink_jobs.debezium import DecodeError, RowChange, TransactionMarker, decode
+from flink_jobs.debezium import (
+    DecodeError,
+    RowChange,
+    SnapshotNotification,
+    TransactionMarker,
+    decode,
+)
 
 # How many released txids are remembered to drop redeliveries. Connect
 # redelivers from its last flushed offset (seconds of changes), far fewer.
 RELEASED_WINDOW = 200_000
+
+RESNAPSHOT_HINT = (
+    "the views cannot be corrected in place: run `catalog-view resnapshot`, which takes a new "
+    "initial snapshot into the store (docs/operations.md)"
+)
 
 
 class MapStore(Protocol):
@@ -93,7 +117,9 @@ class AssemblerState:
     ends:     queue position -> END JSON; `meta` holds head/tail positions
     queued:   txid -> queue position (drops duplicate ENDs)
     released: txid -> release sequence; released_ring: sequence -> txid
-    snapshot: "<table>/<key JSON>" -> event JSON (the initial snapshot epoch)
+    snapshot: "<run>/<table>/<key JSON>" -> event JSON (initial snapshot rows)
+    snapshot_counts:   "<run>/<table>" -> distinct rows buffered of that run
+    snapshot_expected: "<schema>.<table>" -> rows the latest run scanned
     meta:     counters and flags
     """
 
@@ -105,10 +131,12 @@ class AssemblerState:
         self.released = maps["released"]
         self.released_ring = maps["released_ring"]
         self.snapshot = maps["snapshot"]
+        self.snapshot_counts = maps["snapshot_counts"]
+        self.snapshot_expected = maps["snapshot_expected"]
         self.meta = maps["meta"]
 
     MAP_NAMES = ("events", "received", "ends", "queued", "released", "released_ring", "snapshot",
-                 "meta")  # fmt: skip
+                 "snapshot_counts", "snapshot_expected", "meta")  # fmt: skip
 
     def counter(self, name: str) -> int:
         value = self.meta.get(name)
@@ -127,14 +155,50 @@ def _released_change(text: str) -> ReleasedChange:
     return ReleasedChange(table, op, before, after, origin)
 
 
+def _run_id(change: RowChange) -> tuple[int, int]:
+    """A snapshot run: its position, then its transaction (a later run of the
+    same slot position has a later txid)."""
+    return change.lsn or 0, change.txid or 0
+
+
+def _run_key(run: tuple[int, int]) -> str:
+    return f"{run[0]}:{run[1]}"
+
+
+def _parse_run(text: str) -> tuple[int, int]:
+    lsn, _, txid = text.partition(":")
+    return int(lsn), int(txid)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What the assembler waits for, for the stall report."""
+
+    what: str
+
+
 class TransactionAssembler:
     def __init__(
-        self, state: AssemblerState, tables: set[str], schema: str, heartbeat_table: str | None
+        self,
+        state: AssemblerState,
+        tables: set[str],
+        schema: str,
+        heartbeat_table: str | None,
+        *,
+        initial_snapshot: bool = True,
     ) -> None:
         self.state = state
         self.tables = tables
         self.schema = schema
         self.heartbeat_table = heartbeat_table
+        # With an initial snapshot (Debezium's snapshot.mode=initial) no streamed
+        # transaction may be released before the snapshot epoch.
+        self.initial_snapshot = initial_snapshot
+        read = set(tables) | ({heartbeat_table} if heartbeat_table else set())
+        self.read_collections = {f"{schema}.{t}" for t in read}
+        # Collections counted in ENDs that the job does not read (logical
+        # messages, captured tables no view uses): reported once each.
+        self.ignored_collections: set[str] = set()
 
     def on_record(self, value: str | None, origin: RecordOrigin) -> Iterator[ReleasedTransaction]:
         """Feed one Kafka record; yields the transactions it completes, in order."""
@@ -147,9 +211,13 @@ class TransactionAssembler:
         if isinstance(event, TransactionMarker):
             if event.status == "END":
                 self._on_end(event)
+        elif isinstance(event, SnapshotNotification):
+            self._on_notification(event, origin)
         else:
             self._on_change(event, origin)
         yield from self._release_ready()
+
+    # -- streamed changes -------------------------------------------------
 
     def _on_change(self, change: RowChange, origin: RecordOrigin) -> None:
         if change.table not in self.tables and change.table != self.heartbeat_table:
@@ -157,6 +225,11 @@ class TransactionAssembler:
         if change.op == "r":
             self._on_snapshot_read(change, origin)
             return
+        if change.op == "t":
+            raise AssemblyError(
+                f"{origin}: TRUNCATE of {self.schema}.{change.table} in source transaction "
+                f"{change.txid}; {RESNAPSHOT_HINT}"
+            )
         if change.txid is None or change.total_order is None:
             raise AssemblyError(f"{origin}: streamed change without a transaction block")
         if self.state.released.contains(change.txid):
@@ -167,22 +240,6 @@ class TransactionAssembler:
         self.state.events.put(key, _change_json(change, origin))
         self.state.received.put(change.txid, (self.state.received.get(change.txid) or 0) + 1)
 
-    def _on_snapshot_read(self, change: RowChange, origin: RecordOrigin) -> None:
-        if self.state.counter("snapshot_released"):
-            raise AssemblyError(
-                f"{origin}: snapshot row of {change.table} after the snapshot epoch was applied "
-                "(the epoch closes at Debezium's 'last' snapshot record)"
-            )
-        assert change.after is not None
-        key = f"{change.table}/{json.dumps(change.after.get('id'))}"
-        if not self.state.snapshot.contains(key):
-            self.state.set_counter("snapshot_rows", self.state.counter("snapshot_rows") + 1)
-        self.state.snapshot.put(key, _change_json(change, origin))
-        self.state.set_counter("snapshot_txid", change.txid or 0)
-        self.state.set_counter("snapshot_lsn", change.lsn or 0)
-        if change.snapshot == "last":
-            self.state.set_counter("snapshot_complete", 1)
-
     def _on_end(self, end: TransactionMarker) -> None:
         if self.state.released.contains(end.txid) or self.state.queued.contains(end.txid):
             return  # a redelivered END
@@ -192,63 +249,205 @@ class TransactionAssembler:
         self.state.queued.put(end.txid, tail)
         self.state.set_counter("tail", tail + 1)
 
-    def _snapshot_in_progress(self) -> bool:
-        return bool(self.state.counter("snapshot_rows")) and not self.state.counter(
-            "snapshot_complete"
-        )
+    def _read_counts(self, table_counts: dict[str, int]) -> dict[str, int]:
+        """END's counts restricted to the collections whose records the job reads."""
+        for name in table_counts:
+            if name not in self.read_collections:
+                self.ignored_collections.add(name)
+        return {k: v for k, v in table_counts.items() if k in self.read_collections}
+
+    # -- the initial snapshot ---------------------------------------------
+
+    def _on_snapshot_read(self, change: RowChange, origin: RecordOrigin) -> None:
+        if change.snapshot == "incremental":
+            raise AssemblyError(
+                f"{origin}: incremental snapshot row of {change.table}: incremental snapshots "
+                f"interleave with streaming and cannot be applied atomically; {RESNAPSHOT_HINT}"
+            )
+        if change.after is None:
+            raise AssemblyError(f"{origin}: snapshot row of {change.table} without an after image")
+        run = _run_id(change)
+        if self.state.counter("snapshot_released"):
+            released = (self.state.counter("snapshot_lsn"), self.state.counter("snapshot_txid"))
+            if run <= released:
+                return  # a redelivered row, or a late row of an abandoned run
+            raise AssemblyError(
+                f"{origin}: snapshot row of {change.table} from a new snapshot (lsn {run[0]}, "
+                f"txid {run[1]}) after the snapshot epoch (lsn {released[0]}, txid "
+                f"{released[1]}) was applied: the connector snapshotted again (its offsets were "
+                f"lost or it was re-created); {RESNAPSHOT_HINT}"
+            )
+        key = f"{_run_key(run)}/{change.table}/{json.dumps(change.after.get('id'))}"
+        if not self.state.snapshot.contains(key):
+            count_key = f"{_run_key(run)}/{change.table}"
+            self.state.snapshot_counts.put(
+                count_key, (self.state.snapshot_counts.get(count_key) or 0) + 1
+            )
+        self.state.snapshot.put(key, _change_json(change, origin))
+        if change.commit_ts_ms is not None:
+            self.state.set_counter(f"snapshot_ts/{_run_key(run)}", change.commit_ts_ms)
+
+    def _on_notification(self, note: SnapshotNotification, origin: RecordOrigin) -> None:
+        if note.kind == "STARTED":
+            if self.state.counter("snapshot_released"):
+                raise AssemblyError(
+                    f"{origin}: the connector started a new initial snapshot after the snapshot "
+                    f"epoch was applied; {RESNAPSHOT_HINT}"
+                )
+            # A new run (e.g. Connect restarted mid-snapshot): its counts replace
+            # whatever an abandoned run reported.
+            self.state.snapshot_expected.clear()
+            self.state.set_counter("snapshot_started", 1)
+            self.state.set_counter("snapshot_completed", 0)
+        elif note.kind == "TABLE_SCAN_COMPLETED":
+            assert note.table is not None and note.rows is not None
+            if note.table in self.read_collections:
+                self.state.snapshot_expected.put(note.table, note.rows)
+        elif note.kind == "COMPLETED":
+            self.state.set_counter("snapshot_completed", 1)
+        elif note.kind == "ABORTED":
+            raise AssemblyError(f"{origin}: Debezium reports the initial snapshot ABORTED")
+
+    def _complete_run(self) -> tuple[int, int] | None:
+        """The newest snapshot run whose rows match every table's scanned count."""
+        expected = {
+            name.removeprefix(f"{self.schema}."): int(rows)
+            for name, rows in self.state.snapshot_expected.items()
+        }
+        runs: dict[str, dict[str, int]] = {}
+        for key, count in self.state.snapshot_counts.items():
+            run, _, table = str(key).partition("/")
+            runs.setdefault(run, {})[table] = int(count)
+        complete = [
+            _parse_run(run)
+            for run, counts in runs.items()
+            if {t: n for t, n in counts.items() if n} == {t: n for t, n in expected.items() if n}
+        ]
+        return max(complete) if complete else None
+
+    def _snapshot_pending(self) -> bool:
+        """Whether streamed transactions must still wait for the snapshot epoch."""
+        if self.state.counter("snapshot_released"):
+            return False
+        return self.initial_snapshot or bool(self.state.counter("snapshot_started"))
+
+    def _try_release_snapshot(self) -> ReleasedTransaction | None:
+        if not self.state.counter("snapshot_completed"):
+            return None
+        expected_rows = sum(int(v) for _, v in self.state.snapshot_expected.items())
+        run = self._complete_run()
+        if run is None and expected_rows:
+            return None  # rows still on their way from other partitions
+        changes: list[ReleasedChange] = []
+        if run is not None:
+            prefix = f"{_run_key(run)}/"
+            changes = [
+                _released_change(text)
+                for key, text in self.state.snapshot.items()
+                if str(key).startswith(prefix)
+            ]
+        ts = self.state.meta.get(f"snapshot_ts/{_run_key(run)}") if run else None
+        self.state.snapshot.clear()
+        self.state.snapshot_counts.clear()
+        self.state.set_counter("snapshot_released", 1)
+        lsn, txid = run or (0, 0)
+        self.state.set_counter("snapshot_lsn", lsn)
+        self.state.set_counter("snapshot_txid", txid)
+        catalog = [c for c in changes if c.table != self.heartbeat_table]
+        if run is None:
+            return None  # an empty catalog: nothing to show, nothing to mark
+        if catalog:
+            self.state.set_counter("state_txid", txid)
+        return ReleasedTransaction(txid, lsn, ts, catalog, self._state_txid())
+
+    # -- release ----------------------------------------------------------
 
     def _release_ready(self) -> Iterator[ReleasedTransaction]:
-        if self.state.counter("snapshot_complete") and not self.state.counter("snapshot_released"):
-            yield self._release_snapshot()
-        if self._snapshot_in_progress():
-            return  # streamed transactions come after the snapshot epoch
+        if self._snapshot_pending():
+            epoch = self._try_release_snapshot()
+            if epoch is not None:
+                yield epoch
+            if self._snapshot_pending():
+                return  # streamed transactions come after the snapshot epoch
+        snapshot_lsn = self.state.counter("snapshot_lsn")
         while True:
             head = self.state.counter("head")
             text = self.state.ends.get(head)
             if text is None:
                 return
             txid, lsn, count, table_counts, ts_ms = json.loads(text)
-            if (self.state.received.get(txid) or 0) < count:
+            expected = self._read_counts(table_counts) if table_counts else None
+            wanted = sum(expected.values()) if expected is not None else count
+            if (self.state.received.get(txid) or 0) < wanted:
                 return
-            yield self._release(txid, lsn, count, table_counts, ts_ms)
+            if lsn <= snapshot_lsn:
+                # Committed before the snapshot's position: its effect is in the
+                # snapshot already (a run restarted on an existing slot).
+                self._discard(txid, count)
+            else:
+                yield self._release(txid, lsn, count, expected, ts_ms)
             self.state.ends.remove(head)
             self.state.queued.remove(txid)
             self.state.set_counter("head", head + 1)
 
-    def _release(self, txid: int, lsn: int, count: int, table_counts: dict[str, int],
-                 ts_ms: int | None) -> ReleasedTransaction:  # fmt: skip
+    def _take_events(self, txid: int, count: int) -> list[ReleasedChange]:
         changes: list[ReleasedChange] = []
         for order in range(1, count + 1):
             key = f"{txid}/{order}"
             text = self.state.events.get(key)
-            if text is None:
-                raise AssemblyError(f"transaction {txid}: event {order} of {count} is missing")
-            changes.append(_released_change(text))
-            self.state.events.remove(key)
-        if count:
+            if text is not None:  # absent: a message or a collection the job does not read
+                changes.append(_released_change(text))
+                self.state.events.remove(key)
+        if self.state.received.contains(txid):
             self.state.received.remove(txid)
+        return changes
+
+    def _discard(self, txid: int, count: int) -> None:
+        self._take_events(txid, count)
+        self._remember_released(txid)
+
+    def _release(self, txid: int, lsn: int, count: int, expected: dict[str, int] | None,
+                 ts_ms: int | None) -> ReleasedTransaction:  # fmt: skip
+        changes = self._take_events(txid, count)
         seen: dict[str, int] = {}
         for change in changes:
             name = f"{self.schema}.{change.table}"
             seen[name] = seen.get(name, 0) + 1
-        if table_counts and seen != table_counts:
+        if expected is None and len(changes) != count:
             raise AssemblyError(
-                f"transaction {txid}: END counts {table_counts} but received {seen}"
+                f"transaction {txid}: END counts {count} events but {len(changes)} were received"
             )
+        if expected is not None and seen != {k: v for k, v in expected.items() if v}:
+            raise AssemblyError(f"transaction {txid}: END counts {expected} but received {seen}")
         self._remember_released(txid)
         catalog = [c for c in changes if c.table != self.heartbeat_table]
         if catalog:
             self.state.set_counter("state_txid", txid)
         return ReleasedTransaction(txid, lsn, ts_ms, catalog, self._state_txid())
 
-    def _release_snapshot(self) -> ReleasedTransaction:
-        changes = [_released_change(text) for _, text in self.state.snapshot.items()]
-        self.state.snapshot.clear()
-        self.state.set_counter("snapshot_released", 1)
-        txid = self.state.counter("snapshot_txid")
-        self.state.set_counter("state_txid", txid)
-        return ReleasedTransaction(
-            txid, self.state.counter("snapshot_lsn"), None, changes, self._state_txid()
+    def waiting_for(self) -> Waiting | None:
+        """What keeps the next transaction from being released, if anything."""
+        if self._snapshot_pending():
+            expected = {str(k): int(v) for k, v in self.state.snapshot_expected.items()}
+            if not self.state.counter("snapshot_completed"):
+                return Waiting(
+                    "the initial snapshot: Debezium has not reported it COMPLETED "
+                    f"(tables scanned so far: {expected})"
+                )
+            have: dict[str, int] = {}
+            for key, count in self.state.snapshot_counts.items():
+                run, _, table = str(key).partition("/")
+                have[f"run {run} {table}"] = int(count)
+            return Waiting(f"the initial snapshot rows: expected {expected}, received {have}")
+        text = self.state.ends.get(self.state.counter("head"))
+        if text is None:
+            return None
+        txid, lsn, count, table_counts, _ = json.loads(text)
+        expected = self._read_counts(table_counts) if table_counts else {"events": count}
+        received = self.state.received.get(txid) or 0
+        return Waiting(
+            f"source transaction {txid} (commit lsn {lsn}): {received} of "
+            f"{sum(expected.values())} events received, END counts {expected}"
         )
 
     def _state_txid(self) -> int | None:

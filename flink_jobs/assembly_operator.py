@@ -11,6 +11,7 @@ source transaction.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,6 +44,8 @@ _STATE_TYPES = {
     "released": (Types.LONG(), Types.LONG()),
     "released_ring": (Types.LONG(), Types.LONG()),
     "snapshot": (Types.STRING(), Types.STRING()),
+    "snapshot_counts": (Types.STRING(), Types.LONG()),
+    "snapshot_expected": (Types.STRING(), Types.LONG()),
     "meta": (Types.STRING(), Types.LONG()),
 }
 
@@ -56,12 +59,19 @@ def marker_row(tx: ReleasedTransaction) -> Row:
 
 class AssembleTransactions(KeyedProcessFunction):  # type: ignore[misc]
     def __init__(
-        self, specs: dict[str, TableSpec], schema: str, heartbeat_table: str | None
+        self,
+        specs: dict[str, TableSpec],
+        schema: str,
+        heartbeat_table: str | None,
+        *,
+        initial_snapshot: bool,
     ) -> None:
         self.specs = specs
         self.schema = schema
         self.heartbeat_table = heartbeat_table
+        self.initial_snapshot = initial_snapshot
         self.tags = {name: table_tag(spec) for name, spec in specs.items()}
+        self.reported: set[str] = set()
 
     def open(self, runtime_context: RuntimeContext) -> None:
         maps = {
@@ -69,7 +79,11 @@ class AssembleTransactions(KeyedProcessFunction):  # type: ignore[misc]
             for name, (key_type, value_type) in _STATE_TYPES.items()
         }
         self.assembler = TransactionAssembler(
-            AssemblerState(maps), set(self.specs), self.schema, self.heartbeat_table
+            AssemblerState(maps),
+            set(self.specs),
+            self.schema,
+            self.heartbeat_table,
+            initial_snapshot=self.initial_snapshot,
         )
 
     def process_element(self, value: Row, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
@@ -85,3 +99,14 @@ class AssembleTransactions(KeyedProcessFunction):  # type: ignore[misc]
                         raise AssemblyError(f"{change.origin}: {exc}") from exc
                     yield self.tags[change.table], row
             yield MARKER_TAG, marker_row(tx)
+        self._report_ignored()
+
+    def _report_ignored(self) -> None:
+        for name in sorted(self.assembler.ignored_collections - self.reported):
+            self.reported.add(name)
+            logging.warning(
+                "catalog-view assembler: source transactions count events of %s, which no "
+                "view reads (a logical message or a captured table without sql/sources); "
+                "they do not hold transactions back",
+                name,
+            )

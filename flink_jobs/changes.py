@@ -11,7 +11,13 @@ from pyflink.common import Row, Types
 from pyflink.common.types import RowKind
 from pyflink.datastream import OutputTag, ProcessFunction
 
-from flink_jobs.debezium import DecodeError, TransactionMarker, convert, decode
+from flink_jobs.debezium import (
+    DecodeError,
+    SnapshotNotification,
+    TransactionMarker,
+    convert,
+    decode,
+)
 from flink_jobs.schema import TableSpec, type_info
 
 WATERMARK_TYPE = Types.ROW_NAMED(
@@ -60,7 +66,7 @@ class RouteChanges(ProcessFunction):  # type: ignore[misc]
             if event.status == "END" and self.collections.intersection(event.table_counts):
                 yield WATERMARK_TAG, Row(event.lsn, event.txid, event.ts_ms)
             return
-        if event is None:
+        if event is None or isinstance(event, SnapshotNotification):
             return
         spec = self.specs.get(event.table)
         if spec is None:

@@ -1,11 +1,17 @@
-"""Decode Debezium change events (JSON converter, schemas disabled).
+"""Decode Debezium records: change events, transaction markers and snapshot
+notifications (JSON converter, with or without `schemas.enable`).
 
 Pure Python, no Flink: unit-tested on recorded event shapes. What matters:
 - data events carry `source.table`, `source.txId`, `source.lsn` and, while
   streaming, a `transaction` block whose id is "<txid>:<lsn of this event>",
   so events are correlated by txid, never by the full id;
-- transaction-topic events are BEGIN/END with per-table counts in END;
-- snapshot reads (op "r") carry no transaction block.
+- transaction-topic events are BEGIN/END with per-collection counts in END
+  (a transactional logical message is counted there too, under a collection
+  name that is no table);
+- snapshot reads (op "r") carry no transaction block; the notification topic
+  says how many rows the snapshot scanned per table;
+- TRUNCATE (op "t") carries no row images; logical messages (op "m") change no
+  table; tombstones (no value) carry nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ class RowChange:
     """One row-level change of a captured table."""
 
     table: str
-    op: str  # c, u, d, r
+    op: str  # c, u, d, r; t for TRUNCATE (no images)
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     txid: int | None
@@ -38,6 +44,19 @@ class RowChange:
     snapshot: str  # "false" while streaming; first/true/last... during a snapshot
     commit_ts_ms: int | None
     total_order: int | None = None  # position in its transaction, 1-based
+
+
+@dataclass(frozen=True)
+class SnapshotNotification:
+    """A record of Debezium's notification channel about the initial snapshot.
+
+    kind: STARTED, IN_PROGRESS, TABLE_SCAN_COMPLETED, COMPLETED, ABORTED, ...
+    For TABLE_SCAN_COMPLETED, `table` and `rows` say how many rows of which
+    table ("<schema>.<table>") the snapshot emitted."""
+
+    kind: str
+    table: str | None = None
+    rows: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,9 +79,16 @@ def parse_transaction_id(value: str) -> tuple[int, int]:
     return int(txid), int(lsn)
 
 
-def decode(value: str | bytes | None) -> RowChange | TransactionMarker | None:
-    """Decode one Kafka record value; None for records that carry no change
-    (tombstones, heartbeats, truncates are refused: see below)."""
+Decoded = RowChange | TransactionMarker | SnapshotNotification
+
+# The notification channel's aggregate for the initial snapshot; incremental
+# snapshots are another aggregate (and are refused by the assembler).
+INITIAL_SNAPSHOT = "Initial Snapshot"
+
+
+def decode(value: str | bytes | None) -> Decoded | None:
+    """Decode one Kafka record value; None for records that change no table
+    (tombstones, Debezium's own heartbeats, logical messages)."""
     if value is None:
         return None
     try:
@@ -71,11 +97,47 @@ def decode(value: str | bytes | None) -> RowChange | TransactionMarker | None:
         raise DecodeError(f"not JSON: {exc}") from exc
     if not isinstance(event, dict):
         raise DecodeError(f"expected a JSON object, got {type(event).__name__}")
+    if set(event) == {"schema", "payload"}:
+        # JsonConverter with schemas.enable=true wraps every value.
+        event = event["payload"]
+        if event is None:
+            return None
+        if not isinstance(event, dict):
+            raise DecodeError(f"expected a JSON object as payload, got {type(event).__name__}")
     if "status" in event and "id" in event:
         return _marker(event)
+    if "aggregate_type" in event and "type" in event:
+        return _notification(event)
     if "op" not in event:
         return None  # heartbeat ({"ts_ms": ...}) or another non-change record
+    if event["op"] == "m":
+        return None  # a logical message: it changes no table
     return _row_change(event)
+
+
+def _notification(event: dict[str, Any]) -> SnapshotNotification | None:
+    if event["aggregate_type"] != INITIAL_SNAPSHOT:
+        if "snapshot" in str(event["aggregate_type"]).lower():
+            raise DecodeError(
+                f"{event['aggregate_type']} notifications are not supported: only the initial "
+                "snapshot can be applied as one atomic epoch"
+            )
+        return None
+    data = event.get("additional_data") or {}
+    kind = str(event["type"])
+    if kind != "TABLE_SCAN_COMPLETED":
+        return SnapshotNotification(kind)
+    if data.get("status", "SUCCEEDED") != "SUCCEEDED":
+        raise DecodeError(
+            f"initial snapshot of {data.get('scanned_collection')} ended with status "
+            f"{data.get('status')!r}"
+        )
+    try:
+        rows = int(data["total_rows_scanned"])
+        table = str(data["scanned_collection"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DecodeError(f"TABLE_SCAN_COMPLETED without a table and row count: {data}") from exc
+    return SnapshotNotification(kind, table, rows)
 
 
 def _marker(event: dict[str, Any]) -> TransactionMarker:
@@ -99,8 +161,8 @@ def _row_change(event: dict[str, Any]) -> RowChange:
     table = source.get("table")
     if not table:
         raise DecodeError("change event without source.table")
-    if op not in ("c", "u", "d", "r"):
-        raise DecodeError(f"{table}: operation {op!r} is not supported (truncate or message)")
+    if op not in ("c", "u", "d", "r", "t"):
+        raise DecodeError(f"{table}: operation {op!r} is not supported")
     before, after = event.get("before"), event.get("after")
     if op in ("c", "u", "r") and after is None:
         raise DecodeError(f"{table}: op {op} without an after image")

@@ -35,16 +35,24 @@ class JobOptions:
     print_sink: bool
     baseline: bool
     fresh: bool
+    # Debezium takes an initial snapshot (snapshot.mode=initial) and reports it
+    # on the notification topic: no streamed transaction before that epoch.
+    initial_snapshot: bool
 
     def topic(self, table: str) -> str:
         return f"{self.topic_prefix}.{self.source_schema}.{table}"
 
     @property
     def captured_topics(self) -> list[str]:
-        """The topics the aligned job reads: catalog tables, heartbeat, transactions."""
+        """The topics the aligned job reads: catalog tables, heartbeat,
+        transactions and the snapshot notifications."""
         heartbeat = [self.topic(self.heartbeat_table)] if self.heartbeat_table else []
         tables = [self.topic(t) for t in self.tables]
-        return [*tables, *heartbeat, self.transaction_topic]
+        return [*tables, *heartbeat, self.transaction_topic, self.notification_topic]
+
+    @property
+    def notification_topic(self) -> str:
+        return f"{self.topic_prefix}.notification"
 
     @property
     def transaction_topic(self) -> str:
@@ -99,6 +107,14 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         help="plain changelog join, rows applied one by one: NOT transaction-consistent "
         "(the checker's baseline)",
     )
+    parser.add_argument(
+        "--initial-snapshot",
+        choices=("required", "none"),
+        default="required",
+        help="'required' (default): the connector takes an initial snapshot, reported on "
+        "<prefix>.notification, and no streamed transaction is shown before it; 'none': the "
+        "connector never snapshots (snapshot.mode=no_data)",
+    )
     args = parser.parse_args(argv)
     if args.parallelism < 1:
         parser.error(f"--parallelism must be >= 1, got {args.parallelism}")
@@ -130,4 +146,5 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         print_sink=args.print_sink,
         baseline=args.baseline,
         fresh=args.fresh,
+        initial_snapshot=args.initial_snapshot == "required",
     )

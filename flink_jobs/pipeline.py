@@ -140,7 +140,12 @@ def build_aligned(
     assembled = (
         records.key_by(lambda _: 0, key_type=Types.INT())
         .process(
-            AssembleTransactions(specs, options.source_schema, options.heartbeat_table),
+            AssembleTransactions(
+                specs,
+                options.source_schema,
+                options.heartbeat_table,
+                initial_snapshot=options.initial_snapshot,
+            ),
             output_type=Types.STRING(),
         )
         .name("assemble-transactions")

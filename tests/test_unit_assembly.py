@@ -35,13 +35,14 @@ class DictMap(dict):  # type: ignore[type-arg]
         return key in self
 
 
-def assembler() -> TransactionAssembler:
+def assembler(*, initial_snapshot: bool = False) -> TransactionAssembler:
     maps = {name: DictMap() for name in AssemblerState.MAP_NAMES}
     return TransactionAssembler(
         AssemblerState(maps),  # type: ignore[arg-type]
         TABLES,
         "catalog",
         heartbeat_table="cdc_heartbeat",
+        initial_snapshot=initial_snapshot,
     )
 
 
@@ -66,12 +67,30 @@ def end(txid: int, counts: dict[str, int]) -> str:
     })  # fmt: skip
 
 
-def snapshot_read(table: str, row_id: int, marker: str = "true") -> str:
+def snapshot_read(
+    table: str, row_id: int, marker: str = "true", txid: int = 50, lsn: int = 777
+) -> str:
     return json.dumps({
-        "before": None, "after": {"id": row_id, "name": "s"},
-        "source": {"table": table, "txId": 50, "lsn": 777, "snapshot": marker},
+        "before": None, "after": {"id": row_id, "name": f"s{txid}"},
+        "source": {"table": table, "txId": txid, "lsn": lsn, "snapshot": marker},
         "transaction": None, "op": "r",
     })  # fmt: skip
+
+
+def notification(kind: str, table: str | None = None, rows: int | None = None) -> str:
+    data: dict[str, Any] = {"connector_name": "catalog"}
+    if table is not None:
+        data.update(scanned_collection=f"catalog.{table}", total_rows_scanned=str(rows),
+                    status="SUCCEEDED")  # fmt: skip
+    return json.dumps({"id": "x", "type": kind, "aggregate_type": "Initial Snapshot",
+                       "additional_data": data, "timestamp": 1})  # fmt: skip
+
+
+def scanned(**tables: int) -> list[str]:
+    """The notifications of one whole snapshot run, in order."""
+    notes = [notification("STARTED")]
+    notes += [notification("TABLE_SCAN_COMPLETED", t, n) for t, n in tables.items()]
+    return [*notes, notification("COMPLETED")]
 
 
 def feed(a: TransactionAssembler, *values: str) -> list[ReleasedTransaction]:
@@ -146,25 +165,98 @@ def test_redelivered_events_and_ends_are_dropped() -> None:
     ]
 
 
-def test_snapshot_is_one_epoch_before_streamed_transactions() -> None:
-    a = assembler()
+def test_snapshot_epoch_closes_on_scanned_counts_whatever_the_arrival_order() -> None:
+    """Debezium's `last` record may be read before rows waiting in other
+    partitions: the epoch closes only when every table's rows are in."""
+    a = assembler(initial_snapshot=True)
     got = feed(a, snapshot_read("category", 1, "first"), end(60, {"product": 1}),
-               change("product", 60, 1, 600), snapshot_read("product", 5, "true"))  # fmt: skip
-    assert got == [], "the snapshot epoch is not complete yet"
-    got = feed(a, snapshot_read("product", 6, "last"))
-    assert ids(got) == [(50, [("category", 1), ("product", 5), ("product", 6)]),
+               change("product", 60, 1, 600), snapshot_read("product", 6, "last"),
+               *scanned(category=1, product=2, cdc_heartbeat=0))  # fmt: skip
+    assert got == [], "product 5 is still on its way from another partition"
+    assert "expected" in str(a.waiting_for())
+    got = feed(a, snapshot_read("product", 5, "true"))
+    assert ids(got) == [(50, [("category", 1), ("product", 6), ("product", 5)]),
                         (60, [("product", 600)])]  # fmt: skip
     assert got[0].commit_lsn == 777
     assert [t.state_txid for t in got] == [50, 60]
+    assert a.waiting_for() is None
 
 
-def test_late_snapshot_row_stops_with_its_origin() -> None:
+def test_streamed_transactions_wait_for_the_snapshot_report() -> None:
+    a = assembler(initial_snapshot=True)
+    assert feed(a, change("product", 60, 1, 600), end(60, {"product": 1})) == []
+    assert "not reported it COMPLETED" in str(a.waiting_for())
+    got = feed(a, *scanned(category=0, product=0))
+    assert ids(got) == [(60, [("product", 600)])], "an empty snapshot releases nothing itself"
+
+
+def test_heartbeat_row_in_the_snapshot_is_counted_not_viewed() -> None:
+    a = assembler(initial_snapshot=True)
+    got = feed(a, snapshot_read("cdc_heartbeat", 1), snapshot_read("category", 2),
+               *scanned(category=1, cdc_heartbeat=1))  # fmt: skip
+    assert ids(got) == [(50, [("category", 2)])]
+
+
+def test_a_snapshot_restarted_midway_releases_only_the_complete_run() -> None:
+    a = assembler(initial_snapshot=True)
+    # Run 1 (txid 50) is cut short by a Connect restart; run 2 (txid 52) is whole.
+    feed(a, notification("STARTED"), notification("TABLE_SCAN_COMPLETED", "category", 2),
+         snapshot_read("category", 1), snapshot_read("category", 2),
+         snapshot_read("product", 7))  # fmt: skip
+    got = feed(a, *scanned(category=1, product=1), snapshot_read("category", 1, txid=52, lsn=790))
+    assert got == []
+    got = feed(a, snapshot_read("product", 8, txid=52, lsn=790))
+    assert ids(got) == [(52, [("category", 1), ("product", 8)])]
+    assert [c.after for c in got[0].changes] == [{"id": 1, "name": "s52"}, {"id": 8, "name": "s52"}]
+    # A late row of the abandoned run changes nothing.
+    assert feed(a, snapshot_read("product", 9, txid=50)) == []
+
+
+def test_a_new_snapshot_after_the_epoch_stops_with_the_recovery_command() -> None:
+    a = assembler(initial_snapshot=True)
+    feed(a, snapshot_read("category", 1), *scanned(category=1))
+    with pytest.raises(AssemblyError, match=r"offset 0: snapshot row .* `catalog-view resnapshot`"):
+        feed(a, snapshot_read("category", 1, txid=90, lsn=5000))
+    with pytest.raises(AssemblyError, match="new initial snapshot .* `catalog-view resnapshot`"):
+        feed(a, notification("STARTED"))
+
+
+def test_transactions_below_the_snapshot_position_are_in_it_already() -> None:
+    a = assembler(initial_snapshot=True)
+    feed(a, snapshot_read("category", 1, lsn=100_000), *scanned(category=1))
+    got = feed(a, change("product", 70, 1, 700), end(70, {"product": 1}),
+               change("product", 171, 1, 701), end(171, {"product": 1}))  # fmt: skip
+    assert ids(got) == [(171, [("product", 701)])]
+
+
+def test_logical_messages_and_unread_tables_do_not_hold_a_transaction() -> None:
+    """END counts a transactional pg_logical_emit_message and captured tables no
+    view reads; their records never reach the job."""
     a = assembler()
-    feed(a, snapshot_read("category", 1, "last"))
+    message = "io.debezium.connector.postgresql.LogicalDecodingMessageMonitor$Id@cbdf1fc"
+    value = json.loads(end(30, {"product": 1, "audit_log": 2}))
+    value["data_collections"].append({"data_collection": message, "event_count": 1})
+    value["event_count"] = 4
+    got = feed(a, change("product", 30, 3, 300), json.dumps(value))
+    assert ids(got) == [(30, [("product", 300)])]
+    assert a.ignored_collections == {message, "catalog.audit_log"}
+
+
+def test_truncate_stops_with_its_origin_and_the_recovery_command() -> None:
+    a = assembler()
+    value = json.loads(change("product", 31, 1, 0))
+    value.update(op="t", before=None, after=None)
     with pytest.raises(
-        AssemblyError, match="topic t partition 0 offset 0: snapshot row of product"
+        AssemblyError,
+        match=r"offset 0: TRUNCATE of catalog.product in source transaction 31; .* resnapshot",
     ):
-        feed(a, snapshot_read("product", 2))
+        feed(a, json.dumps(value))
+
+
+def test_incremental_snapshots_are_refused() -> None:
+    a = assembler()
+    with pytest.raises(AssemblyError, match="offset 0: incremental snapshot row of category"):
+        feed(a, snapshot_read("category", 1, "incremental"))
 
 
 def test_counts_that_disagree_with_end_are_an_error() -> None:

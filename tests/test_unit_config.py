@@ -83,7 +83,12 @@ def test_rendered_connector_config(settings: Settings) -> None:
         "INSERT INTO catalog.cdc_heartbeat (id, beat_at) VALUES (1, now()) "
         "ON CONFLICT (id) DO UPDATE SET beat_at = EXCLUDED.beat_at"
     )
-    assert config["topic.creation.transaction.include"] == r"catalog\.transaction"
+    assert config["topic.creation.transaction.include"] == r"catalog\.(transaction|notification)"
+    # TRUNCATE reaches the job (which stops on it by name) instead of being skipped
+    # silently; the notification topic carries the snapshot's per-table counts.
+    assert config["skipped.operations"] == "none"
+    assert config["notification.enabled.channels"] == "sink"
+    assert config["notification.sink.topic.name"] == "catalog.notification"
     assert config["topic.creation.transaction.partitions"] == "1"
     assert all(isinstance(v, str) for v in config.values())
 

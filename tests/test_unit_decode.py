@@ -15,6 +15,7 @@ import pytest
 from flink_jobs.debezium import (
     DecodeError,
     RowChange,
+    SnapshotNotification,
     TransactionMarker,
     convert,
     decode,
@@ -118,9 +119,51 @@ def test_unavailable_toast_value_is_refused_by_name() -> None:
         decode(_event(after={"id": 1, "description": "__debezium_unavailable_value"}))
 
 
-def test_truncate_is_refused() -> None:
-    with pytest.raises(DecodeError, match="operation 't' is not supported"):
-        decode(_event(op="t"))
+def test_truncate_decodes_as_a_change_without_images() -> None:
+    """The assembler decides what a TRUNCATE means (it names the recovery)."""
+    event = decode(_event(op="t", before=None, after=None))
+    assert isinstance(event, RowChange)
+    assert (event.table, event.op, event.before, event.after) == ("product", "t", None, None)
+
+
+def test_unknown_operation_is_refused() -> None:
+    with pytest.raises(DecodeError, match="product: operation 'x' is not supported"):
+        decode(_event(op="x"))
+
+
+def test_schemas_enabled_envelope_is_unwrapped() -> None:
+    """JsonConverter with schemas.enable=true wraps the value in schema/payload."""
+    wrapped = json.dumps({"schema": {"type": "struct"}, "payload": json.loads(_event())})
+    event = decode(wrapped)
+    assert isinstance(event, RowChange) and event.after == {"id": 1, "name": "b"}
+    assert decode(json.dumps({"schema": None, "payload": None})) is None
+
+
+def test_records_that_change_no_table_decode_to_nothing() -> None:
+    assert decode(None) is None, "a tombstone"
+    assert decode(json.dumps({"ts_ms": 5})) is None, "Debezium's own heartbeat"
+    message = {"op": "m", "source": {"table": "", "txId": 9}, "message": {"prefix": "audit"}}
+    assert decode(json.dumps(message)) is None, "a logical message"
+
+
+def test_snapshot_notifications() -> None:
+    def note(kind: str, aggregate: str = "Initial Snapshot", **data: str) -> str:
+        return json.dumps(
+            {"id": "u", "type": kind, "aggregate_type": aggregate, "additional_data": data}
+        )
+
+    assert decode(note("COMPLETED")) == SnapshotNotification("COMPLETED")
+    scanned = note(
+        "TABLE_SCAN_COMPLETED",
+        scanned_collection="catalog.product",
+        total_rows_scanned="30",
+        status="SUCCEEDED",
+    )
+    assert decode(scanned) == SnapshotNotification("TABLE_SCAN_COMPLETED", "catalog.product", 30)
+    with pytest.raises(DecodeError, match="Incremental Snapshot notifications are not supported"):
+        decode(note("STARTED", "Incremental Snapshot"))
+    with pytest.raises(DecodeError, match=r"initial snapshot of catalog.product ended with status"):
+        decode(note("TABLE_SCAN_COMPLETED", scanned_collection="catalog.product", status="FAILED"))
 
 
 def test_convert_types() -> None:

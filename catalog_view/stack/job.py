@@ -10,6 +10,7 @@ import os
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -65,6 +66,15 @@ class FlinkJob:
             "flink-job", self.settings.data_dir / "run", self.settings.data_dir / "logs"
         )
 
+    @property
+    def checkpoint_root(self) -> Path:
+        return self.settings.data_dir / "flink" / "checkpoints"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """Where the transaction-aligned job keeps its checkpoints (flink_jobs.options)."""
+        return self.checkpoint_root / "aligned"
+
     def argv(
         self, *, parallelism: int | None = None, baseline: bool = False, fresh: bool = False
     ) -> list[str]:
@@ -94,7 +104,7 @@ class FlinkJob:
             *(["--baseline"] if baseline else []),
             *(["--fresh"] if fresh else []),
             "--checkpoint-dir",
-            str(s.data_dir / "flink" / "checkpoints"),
+            str(self.checkpoint_root),
             "--sql-dir",
             str(REPO_ROOT / "sql"),
             *(arg for url in jars.flink_jar_urls() for arg in ("--jar", url)),
