@@ -29,9 +29,11 @@ inside it.
   equal the TABLE_SCAN_COMPLETED counts: a rule that does not depend on the
   order in which partitions are read. Streamed transactions wait for it;
   those whose commit LSN lies below the snapshot's are already in it;
+- a TRUNCATE is a change like any other here, released in its transaction's
+  order; the table's JVM entry applies it (flink_jobs.changes);
 - what cannot be applied in place stops the job with an error naming the
-  record and the recovery: a TRUNCATE, a new snapshot after the epoch was
-  applied, an incremental snapshot.
+  record and the recovery: a new snapshot after the epoch was applied, an
+  incremental snapshot.
 
 The logic is plain Python over a small state interface, unit-tested with dicts;
 flink_jobs.assembly_operator binds it to Flink keyed state (checkpointed).
@@ -225,11 +227,6 @@ class TransactionAssembler:
         if change.op == "r":
             self._on_snapshot_read(change, origin)
             return
-        if change.op == "t":
-            raise AssemblyError(
-                f"{origin}: TRUNCATE of {self.schema}.{change.table} in source transaction "
-                f"{change.txid}; {RESNAPSHOT_HINT}"
-            )
         if change.txid is None or change.total_order is None:
             raise AssemblyError(f"{origin}: streamed change without a transaction block")
         if self.state.released.contains(change.txid):

@@ -26,7 +26,7 @@ from flink_jobs.assembly import (
     ReleasedTransaction,
     TransactionAssembler,
 )
-from flink_jobs.changes import row_kinds, table_tag, to_row
+from flink_jobs.changes import table_rows, table_tag
 from flink_jobs.debezium import DecodeError
 from flink_jobs.schema import TableSpec
 
@@ -92,11 +92,11 @@ class AssembleTransactions(KeyedProcessFunction):  # type: ignore[misc]
         for tx in self.assembler.on_record(record, origin):
             for change in tx.changes:
                 spec = self.specs[change.table]
-                for kind, image in row_kinds(change.op, change.before, change.after):
-                    try:
-                        row = to_row(spec, kind, image)
-                    except DecodeError as exc:
-                        raise AssemblyError(f"{change.origin}: {exc}") from exc
+                try:
+                    rows = list(table_rows(spec, change.op, change.before, change.after))
+                except DecodeError as exc:
+                    raise AssemblyError(f"{change.origin}: {exc}") from exc
+                for row in rows:
                     yield self.tags[change.table], row
             yield MARKER_TAG, marker_row(tx)
         self._report_ignored()

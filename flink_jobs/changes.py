@@ -1,5 +1,10 @@
 """Turn decoded Debezium events into Flink changelog rows, one side output per
-table, plus a stream of transaction ENDs for the watermark."""
+table, plus a stream of transaction ENDs for the watermark.
+
+Each table's rows carry one extra, last field on their way to the JVM entry
+(catalogview.flink.TableChangelogEntry): False for a row change, True for a
+TRUNCATE of the table, which the entry turns into the deletion of every row it
+holds. The entry strips the field before the SQL sees the rows."""
 
 from __future__ import annotations
 
@@ -41,13 +46,36 @@ def row_kinds(
         yield RowKind.DELETE, before
 
 
+TRUNCATE_FIELD = "__truncate"
+
+
 def to_row(spec: TableSpec, kind: RowKind, image: dict[str, Any]) -> Row:
     missing = [c.name for c in spec.columns if c.name not in image]
     if missing:
-        raise DecodeError(f"{spec.name}: event lacks column(s) {', '.join(missing)}")
-    row = Row(*(convert(c.kind, image[c.name], f"{spec.name}.{c.name}") for c in spec.columns))
+        raise DecodeError(
+            f"{spec.name}: event lacks column(s) {', '.join(missing)} that the views read "
+            "(dropped or renamed in the source? see docs/operations.md, 'Schema changes')"
+        )
+    values = [convert(c.kind, image[c.name], f"{spec.name}.{c.name}") for c in spec.columns]
+    row = Row(*values, False)
     row.set_row_kind(kind)
     return row
+
+
+def truncate_row(spec: TableSpec) -> Row:
+    """The marker of a TRUNCATE of the table: no image, the last field True."""
+    row = Row(*([None] * len(spec.columns)), True)
+    row.set_row_kind(RowKind.DELETE)
+    return row
+
+
+def table_rows(spec: TableSpec, op: str, before: Any, after: Any) -> Iterator[Row]:
+    """The side-output rows of one change event of the table."""
+    if op == "t":
+        yield truncate_row(spec)
+        return
+    for kind, image in row_kinds(op, before, after):
+        yield to_row(spec, kind, image)
 
 
 class RouteChanges(ProcessFunction):  # type: ignore[misc]
@@ -71,12 +99,15 @@ class RouteChanges(ProcessFunction):  # type: ignore[misc]
         spec = self.specs.get(event.table)
         if spec is None:
             raise DecodeError(f"event for table {event.table!r}, which the job does not know")
-        for kind, image in row_kinds(event.op, event.before, event.after):
-            yield self.tags[event.table], to_row(spec, kind, image)
+        for row in table_rows(spec, event.op, event.before, event.after):
+            yield self.tags[event.table], row
 
 
 def table_tag(spec: TableSpec) -> OutputTag:
-    return OutputTag(f"table-{spec.name}", type_info(spec))
+    marked = Types.ROW_NAMED(
+        [*spec.column_names, TRUNCATE_FIELD], [*type_info(spec).get_field_types(), Types.BOOLEAN()]
+    )
+    return OutputTag(f"table-{spec.name}", marked)
 
 
 WATERMARK_TAG = OutputTag("watermark", WATERMARK_TYPE)

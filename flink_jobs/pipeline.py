@@ -95,17 +95,17 @@ def table_specs(t_env: StreamTableEnvironment, options: JobOptions) -> dict[str,
     return specs
 
 
-def keyed_by_id(stream: DataStream, parallelism: int) -> DataStream:
-    """Hash-partition a table's rows by their first column, the key `id`, into
-    a Java identity map at the job's parallelism. Every operator the planner
-    chains behind it then sees all changes of one row on one channel, in
-    order; a round-robin hand-over between parallelisms would reorder them.
-    Java, because PyFlink's key_by and map would change the stream's type."""
+def table_entry(stream: DataStream, table: str, parallelism: int) -> DataStream:
+    """A table's changelog into the SQL at the job's parallelism, through the
+    JVM entry (catalogview.flink.TableChangelogEntry): keyed by id, so every
+    operator the planner chains behind it sees all changes of one row on one
+    channel, in order (a round-robin hand-over between parallelisms would
+    reorder them), with each row's image kept so that a TRUNCATE becomes the
+    deletion of every row. Java, because PyFlink's key_by and map would change
+    the stream's type and cannot list a subtask's keys."""
     jvm = get_gateway().jvm.catalogview.flink
-    j_stream = stream._j_data_stream
-    keyed = j_stream.keyBy(jvm.RowIdKeySelector())
-    entry = keyed.map(jvm.RowIdentity()).returns(j_stream.getType())
-    return DataStream(entry.setParallelism(parallelism).name("keyed-by-id"))
+    entry = jvm.TableChangelogEntry.of(stream._j_data_stream, table, parallelism)
+    return DataStream(entry)
 
 
 def register_tables_and_views(
@@ -124,7 +124,7 @@ def register_tables_and_views(
         # parallelism: fed round-robin from the parallelism-1 assembler, it
         # would reorder each row's changes. Keep it beside its producer.
         side.set_parallelism(routed._j_data_stream.getParallelism())
-        changes = keyed_by_id(side, options.parallelism)
+        changes = table_entry(side, name, options.parallelism)
         table = t_env.from_changelog_stream(changes, changelog_schema(spec), ChangelogMode.all())
         t_env.create_temporary_view(f"`{name}`", table)
     for path in view_files(options.sql_dir, VIEWS):

@@ -242,15 +242,13 @@ def test_logical_messages_and_unread_tables_do_not_hold_a_transaction() -> None:
     assert a.ignored_collections == {message, "catalog.audit_log"}
 
 
-def test_truncate_stops_with_its_origin_and_the_recovery_command() -> None:
+def test_truncate_is_released_in_its_transaction_order() -> None:
+    """TRUNCATE then INSERT in one transaction: both leave together, in order."""
     a = assembler()
-    value = json.loads(change("product", 31, 1, 0))
-    value.update(op="t", before=None, after=None)
-    with pytest.raises(
-        AssemblyError,
-        match=r"offset 0: TRUNCATE of catalog.product in source transaction 31; .* resnapshot",
-    ):
-        feed(a, json.dumps(value))
+    truncate = json.loads(change("product", 31, 1, 0))
+    truncate.update(op="t", before=None, after=None)
+    got = feed(a, change("product", 31, 2, 310), json.dumps(truncate), end(31, {"product": 2}))
+    assert [(c.table, c.op) for c in got[0].changes] == [("product", "t"), ("product", "c")]
 
 
 def test_incremental_snapshots_are_refused() -> None:
