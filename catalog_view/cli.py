@@ -34,7 +34,8 @@ def _cmd_stack(args: argparse.Namespace) -> int:
         stack.settings = (
             ensure_secrets(stack.settings) if stack.settings.data_dir.exists() else stack.settings
         )
-        return _print_status(stack, as_json=args.json)
+        code = _print_status(stack, as_json=args.json)
+        return code if args.check else 0
     return 0
 
 
@@ -48,7 +49,7 @@ def _print_status(stack: object, *, as_json: bool) -> int:
     else:
         for r in rows:
             print(f"{r.name:<16} {r.state:<10} {r.version:<14} {r.detail}")
-    healthy = {"healthy", "running"}
+    healthy = {"healthy", "running", "fresh", "catching-up"}
     return 0 if all(r.state in healthy for r in rows) else 1
 
 
@@ -126,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     stack.add_argument("--no-job", action="store_true", help="up: do not start the Flink job")
     stack.add_argument("--purge", action="store_true", help="down: also delete the data directory")
     stack.add_argument("--json", action="store_true", help="status: one JSON array")
+    stack.add_argument(
+        "--check",
+        action="store_true",
+        help="status: exit 1 unless every component is healthy and the store is not stalled",
+    )
     stack.set_defaults(func=_cmd_stack)
 
     bootstrap = sub.add_parser(

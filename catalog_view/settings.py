@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(default=3, ge=1, le=64)
     heartbeat_interval_ms: int = Field(default=5000, ge=100)
     flink_parallelism: int = Field(default=1, ge=1, le=64)
+    # `stack status` says "stalled" when the source has committed past the
+    # watermark and the watermark has not moved for this long.
+    stall_after_s: float = Field(default=60.0, gt=0)
 
     @field_validator("capture_name", "admin_db", "store_db", "admin_schema", "store_schema")
     @classmethod

@@ -6,6 +6,11 @@ Each released transaction leaves in one process_element call: its rows to
 the side output of their table, then its marker (commit LSN, txid, commit
 time) to the marker output. A checkpoint barrier therefore never splits a
 source transaction.
+
+No silent stall: when the same transaction has been waited for longer than
+the report interval, the operator logs what it waits for and what is missing
+(`catalog-view assembler: waiting for ...`, read by `stack status`), and two
+gauges say how many transactions are queued and how long the head has waited.
 """
 
 from __future__ import annotations
@@ -65,13 +70,21 @@ class AssembleTransactions(KeyedProcessFunction):  # type: ignore[misc]
         heartbeat_table: str | None,
         *,
         initial_snapshot: bool,
+        stall_report_ms: int,
     ) -> None:
         self.specs = specs
         self.schema = schema
         self.heartbeat_table = heartbeat_table
         self.initial_snapshot = initial_snapshot
+        self.stall_report_ms = stall_report_ms
         self.tags = {name: table_tag(spec) for name, spec in specs.items()}
         self.reported: set[str] = set()
+        # What the head of the queue was at the last report, and since when.
+        self.waiting: str | None = None
+        self.waiting_since_ms = 0
+        self.timer_at: int | None = None
+        self.queued: int = 0
+        self.head_wait_ms: int = 0
 
     def open(self, runtime_context: RuntimeContext) -> None:
         maps = {
@@ -85,6 +98,11 @@ class AssembleTransactions(KeyedProcessFunction):  # type: ignore[misc]
             self.heartbeat_table,
             initial_snapshot=self.initial_snapshot,
         )
+        self.queued = 0
+        self.head_wait_ms = 0
+        metrics = runtime_context.get_metrics_group().add_group("catalogview")
+        metrics.gauge("queuedTransactions", lambda: self.queued)
+        metrics.gauge("headWaitMs", lambda: self.head_wait_ms)
 
     def process_element(self, value: Row, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         topic, partition, offset, record = value[0], value[1], value[2], value[3]
@@ -100,6 +118,36 @@ class AssembleTransactions(KeyedProcessFunction):  # type: ignore[misc]
                     yield self.tags[change.table], row
             yield MARKER_TAG, marker_row(tx)
         self._report_ignored()
+        self._watch(ctx)
+
+    def _watch(self, ctx: KeyedProcessFunction.Context) -> None:
+        """Note what the head waits for; a timer reports it if it does not move."""
+        waiting = self.assembler.waiting_for()
+        now = ctx.timer_service().current_processing_time()
+        what = waiting.what if waiting else None
+        # The head's identity, not its progress: a transaction still filling up
+        # keeps waiting, a released one starts a new wait.
+        head = what.split(":", 1)[0] if what else None
+        if head != (self.waiting.split(":", 1)[0] if self.waiting else None):
+            self.waiting_since_ms = now
+        self.waiting = what
+        state = self.assembler.state
+        self.queued = state.counter("tail") - state.counter("head")
+        self.head_wait_ms = now - self.waiting_since_ms if what else 0
+        if what and self.timer_at is None:
+            self.timer_at = now + self.stall_report_ms
+            ctx.timer_service().register_processing_time_timer(self.timer_at)
+
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterator[Any]:
+        self.timer_at = None
+        self._watch(ctx)
+        if self.waiting and self.head_wait_ms >= self.stall_report_ms:
+            logging.warning(
+                "catalog-view assembler: waiting for %s (for %.0f s)",
+                self.waiting,
+                self.head_wait_ms / 1000,
+            )
+        return iter(())
 
     def _report_ignored(self) -> None:
         for name in sorted(self.assembler.ignored_collections - self.reported):

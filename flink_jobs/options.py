@@ -38,6 +38,8 @@ class JobOptions:
     # Debezium takes an initial snapshot (snapshot.mode=initial) and reports it
     # on the notification topic: no streamed transaction before that epoch.
     initial_snapshot: bool
+    # How long the assembler waits on one transaction before it logs what is missing.
+    stall_report_ms: int
 
     def topic(self, table: str) -> str:
         return f"{self.topic_prefix}.{self.source_schema}.{table}"
@@ -115,6 +117,12 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         "<prefix>.notification, and no streamed transaction is shown before it; 'none': the "
         "connector never snapshots (snapshot.mode=no_data)",
     )
+    parser.add_argument(
+        "--stall-report-ms",
+        type=int,
+        default=10_000,
+        help="log what the assembler waits for when one transaction has held the queue this long",
+    )
     args = parser.parse_args(argv)
     if args.parallelism < 1:
         parser.error(f"--parallelism must be >= 1, got {args.parallelism}")
@@ -147,4 +155,5 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         baseline=args.baseline,
         fresh=args.fresh,
         initial_snapshot=args.initial_snapshot == "required",
+        stall_report_ms=args.stall_report_ms,
     )

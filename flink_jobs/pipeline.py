@@ -145,6 +145,7 @@ def build_aligned(
                 options.source_schema,
                 options.heartbeat_table,
                 initial_snapshot=options.initial_snapshot,
+                stall_report_ms=options.stall_report_ms,
             ),
             output_type=Types.STRING(),
         )

@@ -130,6 +130,13 @@ class FlinkJob:
     def stop(self) -> bool:
         return self.process.stop(timeout_s=20)
 
+    def started_at(self) -> datetime | None:
+        """When the running job was started (its pid file), or None."""
+        if self.process.pid() is None:
+            return None
+        mtime = self.process.pid_file.stat().st_mtime
+        return datetime.fromtimestamp(mtime, tz=timezone.utc)
+
     def restart(
         self, *, parallelism: int | None = None, baseline: bool = False, fresh: bool = False
     ) -> datetime:

@@ -121,7 +121,17 @@ class LocalStack:
         result = [self._postgres_status(), self._kafka_status(), self._connect_status()]
         result.append(self._connector_status())
         result.append(self.job.status())
+        result.append(self._freshness_status())
         return result
+
+    def _freshness_status(self) -> ComponentStatus:
+        from catalog_view.stack.freshness import assess
+
+        try:
+            verdict = assess(self.settings, self.job.started_at())
+        except Exception as exc:  # noqa: BLE001 - status must not crash
+            return ComponentStatus("freshness", "unknown", "-", str(exc).strip().splitlines()[0])
+        return ComponentStatus("freshness", verdict.state, "-", verdict.detail)
 
     def _postgres_status(self) -> ComponentStatus:
         pid = self.postgres.pid()
