@@ -58,11 +58,30 @@ def _cmd_bootstrap(args: argparse.Namespace) -> int:
     from connectors.topics import ensure_topics
 
     settings = load_settings()
-    PostgresCluster(settings).bootstrap()
+    for finding in PostgresCluster(settings).bootstrap():
+        print(f"source check: {finding}", file=sys.stderr)
     topics = ensure_topics(settings)
     names = ", ".join(sorted(topics))
     print(f"bootstrapped {settings.admin_db}, {settings.store_db}; topics: {names}")
     return 0
+
+
+def _cmd_source(args: argparse.Namespace) -> int:
+    from catalog_view.source_setup import check_source, prepare_source
+
+    settings = load_settings()
+    if args.action == "prepare":
+        applied = prepare_source(settings)
+        for statement in applied:
+            print(f"applied: {statement}")
+        print(f"source ready ({len(applied)} change(s))")
+        return 0
+    findings = check_source(settings)
+    for finding in findings:
+        print(f"needs: {finding}")
+    where = f"{settings.admin_db} at {settings.pg_host}:{settings.pg_port}"
+    print(f"source {where}: " + ("ready" if not findings else f"{len(findings)} finding(s)"))
+    return 1 if findings else 0
 
 
 def _cmd_jars(args: argparse.Namespace) -> int:
@@ -139,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="roles, databases, schemas, publication and topics on a running PostgreSQL and Kafka",
     )
     bootstrap.set_defaults(func=_cmd_bootstrap)
+
+    source = sub.add_parser(
+        "source",
+        help="check the source database for capture, or prepare it (inspects first, changes "
+        "only what differs; never run implicitly)",
+    )
+    source.add_argument("action", choices=("check", "prepare"))
+    source.set_defaults(func=_cmd_source)
 
     jars = sub.add_parser("jars", help="resolve the stack's jars from Maven Central")
     jars.set_defaults(func=_cmd_jars)

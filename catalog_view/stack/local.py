@@ -99,7 +99,12 @@ class LocalStack:
         self.postgres.init()
         self.postgres.start()
         self.postgres.wait_ready()
-        self.postgres.bootstrap()
+        for finding in self.postgres.bootstrap():
+            print(
+                f"stack: source check: {finding}; `catalog-view source prepare` fixes what it can",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def register_connector(self) -> None:
         register(self.settings, render_source_connector(self.settings))

@@ -21,7 +21,8 @@ from psycopg import sql
 
 from catalog_view.database import apply_sql_file
 from catalog_view.errors import StackError
-from catalog_view.settings import CAPTURED_TABLES, HEARTBEAT_TABLE, REPO_ROOT, Settings
+from catalog_view.settings import REPO_ROOT, Settings
+from catalog_view.source_setup import check_source, prepare_source
 from catalog_view.stack.process import pid_alive
 from catalog_view.waiting import WaitTimeout, wait_until
 
@@ -194,8 +195,15 @@ class PostgresCluster:
         except WaitTimeout as exc:
             raise StackError(f"{exc}; see {self.log_file}") from None
 
-    def bootstrap(self) -> None:
-        """Roles, databases, schemas, grants and the publication. Idempotent."""
+    def bootstrap(self) -> list[str]:
+        """Roles, databases and the store schema, creating only what is missing.
+
+        The admin database (the source) is set up only when this call creates
+        it: its catalog schema, then `source prepare` (REPLICA IDENTITY,
+        grants, publication). A source that already exists is only checked:
+        restarting must not run DDL on it (catalogs of ALTER TABLE wait behind
+        the portal's transactions and block its writes). Returns the check's
+        findings (empty when the source is ready)."""
         s = self.settings
         with psycopg.connect(s.superuser_conninfo(), autocommit=True) as conn:
             for user, field, extra in (
@@ -204,39 +212,43 @@ class PostgresCluster:
                 (s.writer_user, "writer_password", ""),
                 (s.reader_user, "reader_password", ""),
             ):
-                exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,))
-                verb = "ALTER" if exists.fetchone() else "CREATE"
-                conn.execute(
-                    sql.SQL(verb + " ROLE {} LOGIN" + extra + " PASSWORD {}").format(
-                        sql.Identifier(user), sql.Literal(s.secret(field))
-                    )
-                )
-            for db, owner in ((s.admin_db, s.admin_user), (s.store_db, s.writer_user)):
                 if not conn.execute(
-                    "SELECT 1 FROM pg_database WHERE datname = %s", (db,)
+                    "SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)
                 ).fetchone():
                     conn.execute(
-                        sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                            sql.Identifier(db), sql.Identifier(owner)
+                        sql.SQL("CREATE ROLE {} LOGIN" + extra + " PASSWORD {}").format(
+                            sql.Identifier(user), sql.Literal(s.secret(field))
                         )
                     )
+            created = set()
+            for db, owner, connecting in (
+                (s.admin_db, s.admin_user, s.cdc_user),
+                (s.store_db, s.writer_user, s.reader_user),
+            ):
+                if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,)).fetchone():
+                    continue
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                        sql.Identifier(db), sql.Identifier(owner)
+                    )
+                )
                 conn.execute(
                     sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(db))
                 )
-            grants = (
-                (s.admin_db, s.cdc_user),
-                (s.store_db, s.reader_user),
-            )
-            for db, role in grants:
                 conn.execute(
                     sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
-                        sql.Identifier(db), sql.Identifier(role)
+                        sql.Identifier(db), sql.Identifier(connecting)
                     )
                 )
-        self._bootstrap_admin()
+                created.add(db)
         self._bootstrap_store()
+        if s.admin_db in created:
+            self._create_catalog()
+            prepare_source(s, s.superuser_conninfo(s.admin_db))
+        return check_source(s)
 
-    def _bootstrap_admin(self) -> None:
+    def _create_catalog(self) -> None:
+        """The admin portal's catalog schema, in a database we just created."""
         s = self.settings
         schema = sql.Identifier(s.admin_schema)
         with psycopg.connect(s.admin_conninfo(), autocommit=True) as conn:
@@ -244,25 +256,6 @@ class PostgresCluster:
             conn.execute(sql.SQL("SET search_path TO {}").format(schema))
             for path in sorted(SOURCE_SCHEMA_DIR.glob("*.sql")):
                 apply_sql_file(conn, path)
-            conn.execute(
-                sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, sql.Identifier(s.cdc_user))
-            )
-            cdc = sql.Identifier(s.cdc_user)
-            tables = sql.SQL(", ").join(sql.Identifier(s.admin_schema, t) for t in CAPTURED_TABLES)
-            conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(tables, cdc))
-            # Debezium's heartbeat.action.query writes the heartbeat row, nothing else.
-            heartbeat = sql.Identifier(s.admin_schema, HEARTBEAT_TABLE)
-            conn.execute(sql.SQL("GRANT INSERT, UPDATE ON {} TO {}").format(heartbeat, cdc))
-            pub = sql.Identifier(s.publication_name)
-            exists = conn.execute(
-                "SELECT 1 FROM pg_publication WHERE pubname = %s", (s.publication_name,)
-            ).fetchone()
-            verb = (
-                "ALTER PUBLICATION {} SET TABLE {}"
-                if exists
-                else "CREATE PUBLICATION {} FOR TABLE {}"
-            )
-            conn.execute(sql.SQL(verb).format(pub, tables))
 
     def _bootstrap_store(self) -> None:
         s = self.settings
