@@ -233,7 +233,6 @@ def test_restart_only_checks_the_source_and_prepare_fixes_what_differs(
     settings = real_inputs.settings
     assert check_source(settings) == []
     admin.execute("ALTER TABLE channel REPLICA IDENTITY DEFAULT")
-    admin.execute(f"REVOKE SELECT ON channel FROM {settings.cdc_user}")
     try:
         real_inputs.up(with_job=False)  # everything runs: a restart of the stack
         identity = admin.execute(
@@ -243,6 +242,7 @@ def test_restart_only_checks_the_source_and_prepare_fixes_what_differs(
         assert "source check: table catalog.channel has REPLICA IDENTITY 'd'" in (
             capsys.readouterr().err
         )
+        admin.execute(f"REVOKE SELECT ON channel FROM {settings.cdc_user}")
         assert len(check_source(settings)) == 2
     finally:
         applied = prepare_source(settings)
