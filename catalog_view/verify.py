@@ -42,7 +42,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -54,12 +54,20 @@ from psycopg.pq import TransactionStatus
 from psycopg.types.json import set_json_loads
 
 from catalog_view.errors import CatalogViewError
-from catalog_view.job_restarts import JobRestarter, parse_parallelisms
 from catalog_view.reference import REFERENCE_DIR, VIEW_KEYS, Rows, diff
 from catalog_view.settings import Settings
 
 if TYPE_CHECKING:
     from catalog_view.stack.job import FlinkJob
+from catalog_view.faults import (
+    Fault,
+    FaultRunner,
+    WorkloadGate,
+    build_fault,
+    parse_faults,
+    parse_parallelisms,
+    restart_job,
+)
 from catalog_view.workload import (
     Plan,
     Scale,
@@ -76,6 +84,8 @@ COMMIT_LOCK_KEY = 0x63_76_65_72  # "cver"
 # Debezium reports pgoutput's 32-bit xid; txid_current() adds an epoch above it.
 XID_MODULUS = 2**32
 RETRIES = 5
+# How long the sampler waits before reconnecting to an unreachable store.
+STORE_RETRY_S = 0.5
 VIOLATION_EXAMPLES = 5
 ROW_HASH_STATES = 256
 EVENT_TIMEOUT_S = 120.0
@@ -482,6 +492,9 @@ class Sampler:
         self.settings, self.judge, self.interval_s = settings, judge, interval_s
         self._stop = threading.Event()
         self.error: BaseException | None = None
+        # Samples that found the store unreachable (a store outage is a fault
+        # the checker survives: a reader that cannot connect sees no state).
+        self.unavailable = 0
         self._thread = threading.Thread(target=self._run, name="verify-sampler", daemon=True)
 
     def start(self) -> None:
@@ -493,11 +506,16 @@ class Sampler:
 
     def _run(self) -> None:
         try:
-            with store_reader(self.settings) as conn:
-                cache = RowCache()
-                while not self._stop.is_set():
-                    self.judge.observe(observe(conn, self.settings, cache))
-                    self._stop.wait(self.interval_s)
+            cache = RowCache()
+            while not self._stop.is_set():
+                try:
+                    with store_reader(self.settings) as conn:
+                        while not self._stop.is_set():
+                            self.judge.observe(observe(conn, self.settings, cache))
+                            self._stop.wait(self.interval_s)
+                except psycopg.OperationalError:
+                    self.unavailable += 1
+                    self._stop.wait(STORE_RETRY_S)
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             self.error = exc
 
@@ -580,6 +598,18 @@ class Worker:
             if conn is not None:
                 conn.close()
 
+    def reconnect_if_lost(self) -> None:
+        """After a restart of the source between scenarios, connect again."""
+        for attr in ("conn", "_other"):
+            conn = getattr(self, attr)
+            if conn is None:
+                continue
+            try:
+                conn.execute("SELECT 1")
+            except psycopg.OperationalError:
+                conn.close()
+                setattr(self, attr, admin_connection(self.settings))
+
     def run(self, scenario: Scenario) -> None:
         if scenario.overlapping:
             self._run_overlapping(scenario)
@@ -643,7 +673,11 @@ def _capture(failure: list[BaseException], action: Callable[[], object]) -> Call
 
 
 def run_workload(
-    settings: Settings, recorder: Recorder, scenarios: Sequence[Scenario], connections: int
+    settings: Settings,
+    recorder: Recorder,
+    scenarios: Sequence[Scenario],
+    connections: int,
+    gate: WorkloadGate | None = None,
 ) -> None:
     """Run scenarios on `connections` concurrent connections, in plan order
     per connection; transactions start concurrently, commits are serialized."""
@@ -661,7 +695,9 @@ def run_workload(
                     scenario = todo.get_nowait()
                 except queue.Empty:
                     return
-                worker.run(scenario)
+                with gate.scenario() if gate else nullcontext():
+                    worker.reconnect_if_lost()
+                    worker.run(scenario)
         except BaseException:
             stop.set()
             raise
@@ -710,6 +746,8 @@ class VerifyOptions:
     # Kill the job (SIGKILL) at evenly spaced points of the workload and start
     # it again from its newest checkpoint at these parallelisms (rescaling).
     restart_parallelisms: tuple[int, ...] = ()
+    # Other faults (catalog_view.faults.FAULTS), after the job restarts.
+    faults: tuple[str, ...] = ()
 
     def validate(self) -> None:
         for name in ("transactions", "parallelism", "connections"):
@@ -743,6 +781,8 @@ class VerifyReport:
     violation_examples: list[str]
     final_difference: str = ""
     job_restarts: list[str] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)
+    store_unavailable_samples: int = 0
 
     @property
     def passed(self) -> bool:
@@ -769,6 +809,11 @@ class VerifyReport:
             f"verify: commit-to-visible lag {lag} over {self.lag_observed} transactions",
         ]
         out += [f"verify: job {r}" for r in self.job_restarts]
+        out += [f"verify: fault {f}" for f in self.faults]
+        if self.store_unavailable_samples:
+            out.append(
+                f"verify: samples with the store unreachable: {self.store_unavailable_samples}"
+            )
         out += [f"verify: violation: {v}" for v in self.violation_examples]
         if self.final_difference:
             out.append(f"verify: final difference: {self.final_difference}")
@@ -935,22 +980,21 @@ def _verify_with_job(
     _log(f"initial sync after {time.monotonic() - started:.1f}s; workload starts")
     sampler = Sampler(settings, judge, options.sample_interval_s)
     sampler.start()
-    restarter = JobRestarter(
-        job,
-        options.restart_parallelisms,
+    gate = WorkloadGate()
+    restarter = FaultRunner(
+        _planned_faults(settings, options, job, gate),
         len(recorder.recording) + workload.transactions,
         lambda: len(recorder.recording),
-        options.baseline,
         _log,
     )
     restarter.start()
     try:
         try:
-            run_workload(settings, recorder, workload.scenarios, options.connections)
+            run_workload(settings, recorder, workload.scenarios, options.connections, gate)
         except BaseException:
             restarter.cancel()
             raise
-        restarts = restarter.finish()
+        injected = restarter.finish()
         with admin_connection(settings) as conn:
             recorder.commit(conn, lambda c: touch_marker(c, "end of workload"))
         _log(f"workload done: {len(recorder.recording)} commits; waiting for the final state")
@@ -959,8 +1003,21 @@ def _verify_with_job(
         sampler.stop()
     sampler.check()
     report = _report(settings, options, workload, judge, final_equal)
-    report.job_restarts = [str(r) for r in restarts]
+    report.job_restarts = [str(r) for r in injected if r.name == "job"]
+    report.faults = [str(r) for r in injected if r.name != "job"]
+    report.store_unavailable_samples = sampler.unavailable
     return report
+
+
+def _planned_faults(
+    settings: Settings, options: VerifyOptions, job: FlinkJob, gate: WorkloadGate
+) -> list[Fault]:
+    """Job restarts at the given parallelisms, then the other faults."""
+    from catalog_view.stack.local import LocalStack
+
+    stack = LocalStack(settings)
+    planned = [restart_job(job, p, options.baseline) for p in options.restart_parallelisms]
+    return planned + [build_fault(name, stack, gate) for name in options.faults]
 
 
 def _report(
@@ -1048,6 +1105,14 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
         "from its newest checkpoint at these parallelisms; --parallelism 2 --restart-job 4,1 "
         "rescales 2 -> 4 -> 1",
     )
+    parser.add_argument(
+        "--faults",
+        metavar="F[,F...]",
+        default="",
+        help="after the job restarts, inject these faults at evenly spaced points: job (SIGKILL "
+        "and restore), connect and kafka (SIGKILL and start again), store (connections refused "
+        "for 20 s), source (PostgreSQL restarted without a clean shutdown)",
+    )
     parser.add_argument("--stack-down", action="store_true", help="stop the whole stack afterwards")
     parser.set_defaults(func=cmd_verify)
     return parser
@@ -1072,6 +1137,7 @@ def options_from_args(args: argparse.Namespace, seed: int) -> VerifyOptions:
         stack_down=args.stack_down,
         restore=args.restore,
         restart_parallelisms=parse_parallelisms(args.restart_job) if args.restart_job else (),
+        faults=parse_faults(args.faults) if args.faults else (),
     )
 
 

@@ -16,9 +16,11 @@ import pytest
 from catalog_view.settings import Settings, load_settings
 from catalog_view.stack.local import LocalStack
 
-# Ports of the test stack: the defaults + 1000 (another offset with
-# CATALOG_VIEW_TEST_PORT_OFFSET), away from `catalog-view stack up`.
-_OFFSET = int(os.environ.get("CATALOG_VIEW_TEST_PORT_OFFSET", "1000"))
+# Ports of the test stack: the defaults - 30000 (another offset with
+# CATALOG_VIEW_TEST_PORT_OFFSET), away from `catalog-view stack up` and below
+# Linux's ephemeral range (32768-60999): a client socket that happens to hold a
+# broker's port there makes the broker fail to bind.
+_OFFSET = int(os.environ.get("CATALOG_VIEW_TEST_PORT_OFFSET", "-30000"))
 TEST_PORTS = {
     "pg_port": 55432 + _OFFSET,
     "kafka_port": 59092 + _OFFSET,
