@@ -6,8 +6,8 @@ the job (restored from its newest checkpoint, possibly at another
 parallelism), of Kafka Connect or of the Kafka broker (each started again),
 a store outage (connections to the store database refused for a while), or a
 restart of the PostgreSQL cluster (the source and, on the embedded stack, the
-store with it). Nothing is shut down cleanly: a kill is SIGKILL of the whole
-process group, like a lost machine. The checker keeps sampling throughout:
+store with it; every connection cut). A kill is SIGKILL of the whole process
+group, like a lost machine. The checker keeps sampling throughout:
 the store must stay consistent while a part is down and converge once it is
 back.
 """
@@ -115,13 +115,20 @@ class Fault:
 
 @dataclass(frozen=True)
 class Injected:
-    at_commit: int
+    at_commit: int  # how many commits the workload had made when the fault began
     name: str
     detail: str
+    started: float  # time.monotonic() when the fault began
     took_s: float  # from the fault until the part was back (not the store converged)
 
     def __str__(self) -> str:
         return f"{self.name} at commit {self.at_commit}: {self.detail} ({self.took_s:.1f}s)"
+
+    def recovery_s(self, seen: list[tuple[float, int]]) -> float | None:
+        """From the fault until the store first showed a transaction committed
+        after it began (`seen`: observation time, commit index), if it did."""
+        after = [at for at, index in seen if index >= self.at_commit and at >= self.started]
+        return min(after) - self.started if after else None
 
 
 def restart_job(job: FlinkJob, parallelism: int, baseline: bool) -> Fault:
@@ -189,11 +196,17 @@ def store_outage(settings: Settings, seconds: float = STORE_OUTAGE_S) -> Fault:
 
 
 def restart_postgres(stack: LocalStack, gate: WorkloadGate) -> Fault:
+    """A restart that cuts every connection (fast shutdown). Not a crash: the
+    embedded cluster runs with fsync and synchronous_commit off, so a crash
+    would lose acknowledged commits, a property of that throw-away setting,
+    not of the pipeline."""
+
     def run() -> str:
         with gate.closed():
-            stack.postgres.restart_immediate()
+            stack.postgres.stop()
+            stack.postgres.start()
             stack.postgres.wait_ready()
-        return "PostgreSQL (source and store) restarted without a clean shutdown"
+        return "PostgreSQL (source and store) restarted, every connection cut"
 
     return Fault("source", run)
 
@@ -250,9 +263,11 @@ class FaultRunner:
                 while self.committed() < point:
                     if self._cancelled.wait(0.05):
                         return
-                started = time.monotonic()
+                started, at_commit = time.monotonic(), self.committed()
                 detail = fault.run()
-                injected = Injected(point, fault.name, detail, time.monotonic() - started)
+                injected = Injected(
+                    at_commit, fault.name, detail, started, time.monotonic() - started
+                )
                 self.done.append(injected)
                 self.log(f"fault {injected}")
         except BaseException as exc:  # noqa: BLE001 - re-raised by finish()

@@ -808,8 +808,7 @@ class VerifyReport:
             f"final equal {'yes' if self.final_equal else 'NO'}",
             f"verify: commit-to-visible lag {lag} over {self.lag_observed} transactions",
         ]
-        out += [f"verify: job {r}" for r in self.job_restarts]
-        out += [f"verify: fault {f}" for f in self.faults]
+        out += [f"verify: fault {f}" for f in [*self.job_restarts, *self.faults]]
         if self.store_unavailable_samples:
             out.append(
                 f"verify: samples with the store unreachable: {self.store_unavailable_samples}"
@@ -1003,8 +1002,13 @@ def _verify_with_job(
         sampler.stop()
     sampler.check()
     report = _report(settings, options, workload, judge, final_equal)
-    report.job_restarts = [str(r) for r in injected if r.name == "job"]
-    report.faults = [str(r) for r in injected if r.name != "job"]
+    described = [
+        f"{r}; store past it after "
+        + (f"{s:.1f}s" if (s := r.recovery_s(judge.seen)) is not None else "never")
+        for r in injected
+    ]
+    report.job_restarts = [d for d, r in zip(described, injected, strict=True) if r.name == "job"]
+    report.faults = [d for d, r in zip(described, injected, strict=True) if r.name != "job"]
     report.store_unavailable_samples = sampler.unavailable
     return report
 
@@ -1111,7 +1115,7 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
         default="",
         help="after the job restarts, inject these faults at evenly spaced points: job (SIGKILL "
         "and restore), connect and kafka (SIGKILL and start again), store (connections refused "
-        "for 20 s), source (PostgreSQL restarted without a clean shutdown)",
+        "for 20 s), source (PostgreSQL restarted, every connection cut)",
     )
     parser.add_argument("--stack-down", action="store_true", help="stop the whole stack afterwards")
     parser.set_defaults(func=cmd_verify)

@@ -94,3 +94,26 @@ def test_verify_survives_hard_restarts_and_rescaling(checker_settings: Settings)
     assert report.observations > 0
     assert report.violations == 0, report.violation_examples
     assert report.final_equal, report.final_difference
+
+
+@pytest.mark.chaos
+def test_verify_survives_component_faults(checker_settings: Settings) -> None:
+    """C4 beyond the job: Kafka Connect and the Kafka broker killed (SIGKILL)
+    and started again, the store refusing connections for 20 s, and the
+    PostgreSQL cluster restarted without a clean shutdown, each under the
+    running workload. Debezium redelivers, the job retries its commits and
+    restarts from its checkpoint; the store never shows a state the source did
+    not have, and converges."""
+    options = _options(
+        parallelism=2,
+        transactions=100,
+        faults=("connect", "kafka", "store", "source"),
+        final_timeout_s=600.0,
+    )
+    report = run_verify(checker_settings, options)
+    print("\n".join(report.lines()))
+    assert [f.split(" ")[0] for f in report.faults] == ["connect", "kafka", "store", "source"]
+    assert report.store_unavailable_samples > 0, "the sampler saw the store outage"
+    assert report.observations > 0
+    assert report.violations == 0, report.violation_examples
+    assert report.final_equal, report.final_difference

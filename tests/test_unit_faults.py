@@ -8,6 +8,7 @@ import pytest
 
 from catalog_view.faults import (
     FaultPlanError,
+    Injected,
     WorkloadGate,
     fault_points,
     parse_faults,
@@ -71,3 +72,10 @@ def test_a_closed_gate_waits_for_scenarios_in_flight_and_holds_new_ones() -> Non
     for thread in (first, second):
         thread.join(5)
     assert order == ["a in", "a out", "fault", "b in", "b out"]
+
+
+def test_recovery_is_the_first_sight_of_a_commit_made_after_the_fault() -> None:
+    fault = Injected(at_commit=10, name="kafka", detail="", started=100.0, took_s=5.0)
+    seen = [(99.0, 9), (101.0, 9), (104.0, 10), (103.0, 12), (108.0, 11)]
+    assert fault.recovery_s(seen) == 3.0
+    assert fault.recovery_s([(120.0, 9)]) is None

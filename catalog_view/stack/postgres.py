@@ -176,14 +176,6 @@ class PostgresCluster:
         )
         return True
 
-    def restart_immediate(self) -> None:
-        """Restart without a clean shutdown (crash recovery on start): a fault."""
-        self._run(
-            [str(PG_BIN / "pg_ctl"), "restart", "-D", str(self.data), "-m", "immediate", "-w",
-             "-t", "60", "-l", str(self.log_file)],
-            "pg_ctl restart",
-        )  # fmt: skip
-
     def version(self) -> str:
         with psycopg.connect(self.settings.superuser_conninfo(), autocommit=True) as conn:
             row = conn.execute("SHOW server_version").fetchone()
