@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     # `stack status` says "stalled" when the source has committed past the
     # watermark and the watermark has not moved for this long.
     stall_after_s: float = Field(default=60.0, gt=0)
+    # What the job does with a change whose values do not fit the views:
+    # "stop" the watermark (default), or "dead-letter" it and go on.
+    bad_records: Literal["stop", "dead-letter"] = "stop"
 
     @field_validator("capture_name", "admin_db", "store_db", "admin_schema", "store_schema")
     @classmethod
@@ -124,6 +127,11 @@ class Settings(BaseSettings):
     def notification_topic(self) -> str:
         """Debezium's notification channel: per-table counts of the initial snapshot."""
         return f"{self.topic_prefix}.notification"
+
+    @property
+    def dead_letter_topic(self) -> str:
+        """Changes left out with bad_records=dead-letter, with their origin and reason."""
+        return f"{self.topic_prefix}.dead-letter"
 
     def table_topic(self, table: str) -> str:
         return f"{self.topic_prefix}.{self.admin_schema}.{table}"

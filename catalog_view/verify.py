@@ -672,12 +672,31 @@ def _capture(failure: list[BaseException], action: Callable[[], object]) -> Call
     return run
 
 
+class Pacer:
+    """Starts scenarios at most `rate` per second across all connections, so a
+    workload lasts long enough for the faults planned inside it."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self._lock = threading.Lock()
+        self._next = time.monotonic()
+
+    def wait_turn(self, stop: threading.Event) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            turn = max(self._next, time.monotonic())
+            self._next = turn + self.interval
+        stop.wait(max(0.0, turn - time.monotonic()))  # rate shaping, not a wait for a state
+
+
 def run_workload(
     settings: Settings,
     recorder: Recorder,
     scenarios: Sequence[Scenario],
     connections: int,
     gate: WorkloadGate | None = None,
+    rate: float | None = None,
 ) -> None:
     """Run scenarios on `connections` concurrent connections, in plan order
     per connection; transactions start concurrently, commits are serialized."""
@@ -686,11 +705,13 @@ def run_workload(
         todo.put(scenario)
     failure: list[BaseException] = []
     stop = threading.Event()
+    pacer = Pacer(rate)
 
     def drain() -> None:
         worker = Worker(settings, recorder)
         try:
             while not stop.is_set():
+                pacer.wait_turn(stop)
                 try:
                     scenario = todo.get_nowait()
                 except queue.Empty:
@@ -748,6 +769,8 @@ class VerifyOptions:
     restart_parallelisms: tuple[int, ...] = ()
     # Other faults (catalog_view.faults.FAULTS), after the job restarts.
     faults: tuple[str, ...] = ()
+    # Scenarios started per second at most (None: as fast as they go).
+    rate: float | None = None
 
     def validate(self) -> None:
         for name in ("transactions", "parallelism", "connections"):
@@ -755,6 +778,8 @@ class VerifyOptions:
                 raise VerifyError(f"--{name} must be >= 1, got {getattr(self, name)}")
         if self.products < 0:
             raise VerifyError(f"--products must be >= 0, got {self.products}")
+        if self.rate is not None and self.rate <= 0:
+            raise VerifyError(f"--rate must be > 0, got {self.rate}")
         if min(self.sync_timeout_s, self.final_timeout_s) <= 0:
             raise VerifyError("timeouts must be > 0")
         try:
@@ -989,7 +1014,9 @@ def _verify_with_job(
     restarter.start()
     try:
         try:
-            run_workload(settings, recorder, workload.scenarios, options.connections, gate)
+            run_workload(
+                settings, recorder, workload.scenarios, options.connections, gate, options.rate
+            )
         except BaseException:
             restarter.cancel()
             raise
@@ -1117,6 +1144,12 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
         "and restore), connect and kafka (SIGKILL and start again), store (connections refused "
         "for 20 s), source (PostgreSQL restarted, every connection cut)",
     )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="start at most this many scenarios per second (stretches the workload around faults)",
+    )
     parser.add_argument("--stack-down", action="store_true", help="stop the whole stack afterwards")
     parser.set_defaults(func=cmd_verify)
     return parser
@@ -1142,6 +1175,7 @@ def options_from_args(args: argparse.Namespace, seed: int) -> VerifyOptions:
         restore=args.restore,
         restart_parallelisms=parse_parallelisms(args.restart_job) if args.restart_job else (),
         faults=parse_faults(args.faults) if args.faults else (),
+        rate=args.rate,
     )
 
 

@@ -30,6 +30,7 @@ def wanted_topics(settings: Settings) -> dict[str, int]:
     topics = {topic: settings.topic_partitions for topic in settings.table_topics}
     topics[settings.transaction_topic] = 1
     topics[settings.notification_topic] = 1
+    topics[settings.dead_letter_topic] = 1
     return topics
 
 

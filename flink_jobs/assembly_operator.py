@@ -28,6 +28,7 @@ from flink_jobs.assembly import (
     AssemblerState,
     AssemblyError,
     RecordOrigin,
+    ReleasedChange,
     ReleasedTransaction,
     TransactionAssembler,
 )
@@ -40,6 +41,8 @@ COMMIT_ROW_TYPE = Types.ROW_NAMED(
     ["view_name", "row_key", "payload"], [Types.STRING(), Types.STRING(), Types.STRING()]
 )
 MARKER_TAG = OutputTag("transaction-markers", COMMIT_ROW_TYPE)
+# Changes that cannot be applied, with --bad-records dead-letter (JSON text).
+DEAD_LETTER_TAG = OutputTag("dead-letter", Types.STRING())
 
 _STATE_TYPES = {
     "events": (Types.STRING(), Types.STRING()),
@@ -62,6 +65,22 @@ def marker_row(tx: ReleasedTransaction) -> Row:
     return Row(MARKER_VIEW, str(tx.commit_lsn), payload)
 
 
+def dead_letter_record(tx: ReleasedTransaction, change: ReleasedChange, reason: str) -> str:
+    """What was left out, where it came from and why: enough to replay it by hand."""
+    return json.dumps(
+        {
+            "origin": change.origin,
+            "reason": reason,
+            "source_txid": tx.txid,
+            "commit_lsn": tx.commit_lsn,
+            "table": change.table,
+            "op": change.op,
+            "before": change.before,
+            "after": change.after,
+        }
+    )
+
+
 class AssembleTransactions(KeyedProcessFunction):  # type: ignore[misc]
     def __init__(
         self,
@@ -71,12 +90,16 @@ class AssembleTransactions(KeyedProcessFunction):  # type: ignore[misc]
         *,
         initial_snapshot: bool,
         stall_report_ms: int,
+        dead_letter: bool = False,
     ) -> None:
         self.specs = specs
         self.schema = schema
         self.heartbeat_table = heartbeat_table
         self.initial_snapshot = initial_snapshot
         self.stall_report_ms = stall_report_ms
+        # Opt-in: a change whose values do not fit the views is recorded on the
+        # dead-letter topic and left out, instead of stopping the watermark.
+        self.dead_letter = dead_letter
         self.tags = {name: table_tag(spec) for name, spec in specs.items()}
         self.reported: set[str] = set()
         # What the head of the queue was at the last report, and since when.
@@ -113,7 +136,10 @@ class AssembleTransactions(KeyedProcessFunction):  # type: ignore[misc]
                 try:
                     rows = list(table_rows(spec, change.op, change.before, change.after))
                 except DecodeError as exc:
-                    raise AssemblyError(f"{change.origin}: {exc}") from exc
+                    if not self.dead_letter:
+                        raise AssemblyError(f"{change.origin}: {exc}") from exc
+                    yield DEAD_LETTER_TAG, dead_letter_record(tx, change, str(exc))
+                    continue
                 for row in rows:
                     yield self.tags[change.table], row
             yield MARKER_TAG, marker_row(tx)

@@ -40,6 +40,9 @@ class JobOptions:
     initial_snapshot: bool
     # How long the assembler waits on one transaction before it logs what is missing.
     stall_report_ms: int
+    # "stop" (default): a change that cannot be applied stops the watermark;
+    # "dead-letter": it goes to <prefix>.dead-letter and is left out.
+    bad_records: str
 
     def topic(self, table: str) -> str:
         return f"{self.topic_prefix}.{self.source_schema}.{table}"
@@ -55,6 +58,10 @@ class JobOptions:
     @property
     def notification_topic(self) -> str:
         return f"{self.topic_prefix}.notification"
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return f"{self.topic_prefix}.dead-letter"
 
     @property
     def transaction_topic(self) -> str:
@@ -123,6 +130,14 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         default=10_000,
         help="log what the assembler waits for when one transaction has held the queue this long",
     )
+    parser.add_argument(
+        "--bad-records",
+        choices=("stop", "dead-letter"),
+        default="stop",
+        help="a change whose values do not fit the views: 'stop' (default) stops the watermark "
+        "with topic, partition, offset and reason; 'dead-letter' records it on "
+        "<prefix>.dead-letter and leaves it out of the views (they then differ from the source)",
+    )
     args = parser.parse_args(argv)
     if args.parallelism < 1:
         parser.error(f"--parallelism must be >= 1, got {args.parallelism}")
@@ -156,4 +171,5 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         fresh=args.fresh,
         initial_snapshot=args.initial_snapshot == "required",
         stall_report_ms=args.stall_report_ms,
+        bad_records=args.bad_records,
     )

@@ -23,12 +23,18 @@ from pathlib import Path
 from pyflink.common import Configuration, Types, WatermarkStrategy
 from pyflink.common.serialization import SimpleStringSchema
 from pyflink.datastream import CheckpointingMode, DataStream, StreamExecutionEnvironment
-from pyflink.datastream.connectors.kafka import KafkaOffsetsInitializer, KafkaSource
+from pyflink.datastream.connectors.base import DeliveryGuarantee
+from pyflink.datastream.connectors.kafka import (
+    KafkaOffsetsInitializer,
+    KafkaRecordSerializationSchema,
+    KafkaSink,
+    KafkaSource,
+)
 from pyflink.java_gateway import get_gateway
 from pyflink.table import StreamTableEnvironment, Table
 from pyflink.table.changelog_mode import ChangelogMode
 
-from flink_jobs.assembly_operator import MARKER_TAG, AssembleTransactions
+from flink_jobs.assembly_operator import DEAD_LETTER_TAG, MARKER_TAG, AssembleTransactions
 from flink_jobs.changes import WATERMARK_TAG, RouteChanges, table_tag
 from flink_jobs.commit_sink import TransactionalStoreSink
 from flink_jobs.options import VIEWS, JobOptions
@@ -146,6 +152,7 @@ def build_aligned(
                 options.heartbeat_table,
                 initial_snapshot=options.initial_snapshot,
                 stall_report_ms=options.stall_report_ms,
+                dead_letter=options.bad_records == "dead-letter",
             ),
             output_type=Types.STRING(),
         )
@@ -158,6 +165,12 @@ def build_aligned(
         "transaction_markers", t_env.from_data_stream(assembled.get_side_output(MARKER_TAG))
     )
     changes = t_env.to_changelog_stream(commit_rows(t_env, options))
+    if options.bad_records == "dead-letter":
+        dead = assembled.get_side_output(DEAD_LETTER_TAG)
+        if options.print_sink:
+            dead.print("dead-letter")
+        else:
+            dead.sink_to(dead_letter_sink(options)).name("dead-letter").uid("dead-letter")
     if options.print_sink:
         changes.print("commit")
         return
@@ -186,6 +199,22 @@ def commit_rows(t_env: StreamTableEnvironment, options: JobOptions) -> Table:
     ]
     parts.append("SELECT view_name, row_key, payload FROM transaction_markers")
     return t_env.sql_query("\nUNION ALL\n".join(parts))
+
+
+def dead_letter_sink(options: JobOptions) -> KafkaSink:
+    """At least once: a record may be written twice after a restore, never lost."""
+    return (
+        KafkaSink.builder()
+        .set_bootstrap_servers(options.bootstrap_servers)
+        .set_record_serializer(
+            KafkaRecordSerializationSchema.builder()
+            .set_topic(options.dead_letter_topic)
+            .set_value_serialization_schema(SimpleStringSchema())
+            .build()
+        )
+        .set_delivery_guarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+        .build()
+    )
 
 
 def kafka_source(options: JobOptions) -> KafkaSource:

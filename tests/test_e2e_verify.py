@@ -109,6 +109,7 @@ def test_verify_survives_component_faults(checker_settings: Settings) -> None:
         transactions=100,
         faults=("connect", "kafka", "store", "source"),
         final_timeout_s=600.0,
+        rate=0.8,  # about 80 s of workload: every fault falls inside it
     )
     report = run_verify(checker_settings, options)
     print("\n".join(report.lines()))

@@ -101,6 +101,8 @@ class FlinkJob:
             s.writer_user,
             "--parallelism",
             str(parallelism or s.flink_parallelism),
+            "--bad-records",
+            s.bad_records,
             *(["--baseline"] if baseline else []),
             *(["--fresh"] if fresh else []),
             "--checkpoint-dir",
