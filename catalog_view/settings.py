@@ -20,6 +20,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from catalog_view.errors import ConfigError
+from flink_jobs.topics import CaptureTopics
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,21 +121,23 @@ class Settings(BaseSettings):
         return self.capture_name
 
     @property
+    def topics(self) -> CaptureTopics:
+        return CaptureTopics(self.topic_prefix, self.admin_schema)
+
+    @property
     def transaction_topic(self) -> str:
-        return f"{self.topic_prefix}.transaction"
+        return self.topics.transaction
 
     @property
     def notification_topic(self) -> str:
-        """Debezium's notification channel: per-table counts of the initial snapshot."""
-        return f"{self.topic_prefix}.notification"
+        return self.topics.notification
 
     @property
     def dead_letter_topic(self) -> str:
-        """Changes left out with bad_records=dead-letter, with their origin and reason."""
-        return f"{self.topic_prefix}.dead-letter"
+        return self.topics.dead_letter
 
     def table_topic(self, table: str) -> str:
-        return f"{self.topic_prefix}.{self.admin_schema}.{table}"
+        return self.topics.table(table)
 
     @property
     def table_topics(self) -> list[str]:

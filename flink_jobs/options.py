@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from flink_jobs.topics import CaptureTopics
+
 STORE_PASSWORD_ENV = "CATALOG_VIEW_STORE_PASSWORD"
 VIEWS = ("product", "product_channel")
 
@@ -44,8 +46,12 @@ class JobOptions:
     # "dead-letter": it goes to <prefix>.dead-letter and is left out.
     bad_records: str
 
+    @property
+    def topics(self) -> CaptureTopics:
+        return CaptureTopics(self.topic_prefix, self.source_schema)
+
     def topic(self, table: str) -> str:
-        return f"{self.topic_prefix}.{self.source_schema}.{table}"
+        return self.topics.table(table)
 
     @property
     def captured_topics(self) -> list[str]:
@@ -53,19 +59,7 @@ class JobOptions:
         transactions and the snapshot notifications."""
         heartbeat = [self.topic(self.heartbeat_table)] if self.heartbeat_table else []
         tables = [self.topic(t) for t in self.tables]
-        return [*tables, *heartbeat, self.transaction_topic, self.notification_topic]
-
-    @property
-    def notification_topic(self) -> str:
-        return f"{self.topic_prefix}.notification"
-
-    @property
-    def dead_letter_topic(self) -> str:
-        return f"{self.topic_prefix}.dead-letter"
-
-    @property
-    def transaction_topic(self) -> str:
-        return f"{self.topic_prefix}.transaction"
+        return [*tables, *heartbeat, self.topics.transaction, self.topics.notification]
 
     @property
     def store_jdbc_url(self) -> str:

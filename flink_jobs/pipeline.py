@@ -208,7 +208,7 @@ def dead_letter_sink(options: JobOptions) -> KafkaSink:
         .set_bootstrap_servers(options.bootstrap_servers)
         .set_record_serializer(
             KafkaRecordSerializationSchema.builder()
-            .set_topic(options.dead_letter_topic)
+            .set_topic(options.topics.dead_letter)
             .set_value_serialization_schema(SimpleStringSchema())
             .build()
         )
@@ -218,7 +218,7 @@ def dead_letter_sink(options: JobOptions) -> KafkaSink:
 
 
 def kafka_source(options: JobOptions) -> KafkaSource:
-    topics = [options.topic(t) for t in options.tables] + [options.transaction_topic]
+    topics = [options.topic(t) for t in options.tables] + [options.topics.transaction]
     return (
         KafkaSource.builder()
         .set_bootstrap_servers(options.bootstrap_servers)
