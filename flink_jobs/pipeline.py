@@ -165,12 +165,14 @@ def build_aligned(
         "transaction_markers", t_env.from_data_stream(assembled.get_side_output(MARKER_TAG))
     )
     changes = t_env.to_changelog_stream(commit_rows(t_env, options))
-    if options.bad_records == "dead-letter":
-        dead = assembled.get_side_output(DEAD_LETTER_TAG)
-        if options.print_sink:
-            dead.print("dead-letter")
-        else:
-            dead.sink_to(dead_letter_sink(options)).name("dead-letter").uid("dead-letter")
+    # Always part of the graph, whatever --bad-records says (with "stop" it
+    # stays empty): switching the policy must not change the operator graph,
+    # or the job could not restore its checkpoint.
+    dead = assembled.get_side_output(DEAD_LETTER_TAG)
+    if options.print_sink:
+        dead.print("dead-letter")
+    else:
+        dead.sink_to(dead_letter_sink(options)).name("dead-letter").uid("dead-letter")
     if options.print_sink:
         changes.print("commit")
         return

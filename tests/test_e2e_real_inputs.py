@@ -55,7 +55,14 @@ def _wait_converged_at(settings: Settings, txid: int | None = None) -> None:
 
 @pytest.fixture
 def real_inputs(stack: LocalStack) -> Iterator[LocalStack]:
-    """The session stack; afterwards the job runs and the store converged."""
+    """The session stack with some catalog; afterwards the job runs and the
+    store converged."""
+    with psycopg.connect(stack.settings.admin_conninfo()) as conn:
+        empty = conn.execute(
+            f"SELECT count(*) = 0 FROM {stack.settings.admin_schema}.product"
+        ).fetchone() == (True,)
+    if empty:
+        seed_catalog(stack.settings, 20, seed=5, append=True, progress=False)
     try:
         yield stack
     finally:
