@@ -102,8 +102,8 @@ class AssembleTransactions(KeyedProcessFunction):  # type: ignore[misc]
         self.dead_letter = dead_letter
         self.tags = {name: table_tag(spec) for name, spec in specs.items()}
         self.reported: set[str] = set()
-        # What the head of the queue was at the last report, and since when.
-        self.waiting: str | None = None
+        # Where the queue was (snapshot released, head position), and since when.
+        self.progress: tuple[int, int] | None = None
         self.waiting_since_ms = 0
         self.timer_at: int | None = None
         self.queued: int = 0
@@ -147,30 +147,30 @@ class AssembleTransactions(KeyedProcessFunction):  # type: ignore[misc]
         self._watch(ctx)
 
     def _watch(self, ctx: KeyedProcessFunction.Context) -> None:
-        """Note what the head waits for; a timer reports it if it does not move."""
-        waiting = self.assembler.waiting_for()
-        now = ctx.timer_service().current_processing_time()
-        what = waiting.what if waiting else None
-        # The head's identity, not its progress: a transaction still filling up
-        # keeps waiting, a released one starts a new wait.
-        head = what.split(":", 1)[0] if what else None
-        if head != (self.waiting.split(":", 1)[0] if self.waiting else None):
-            self.waiting_since_ms = now
-        self.waiting = what
+        """Note whether the queue moved (cheap, per record); a timer reports
+        what the head waits for when it has not moved (costly, rarely)."""
         state = self.assembler.state
+        now = ctx.timer_service().current_processing_time()
+        progress = (state.counter("snapshot_released"), state.counter("head"))
+        if progress != self.progress:
+            self.progress = progress
+            self.waiting_since_ms = now
         self.queued = state.counter("tail") - state.counter("head")
-        self.head_wait_ms = now - self.waiting_since_ms if what else 0
-        if what and self.timer_at is None:
+        self.head_wait_ms = now - self.waiting_since_ms
+        if self.timer_at is None:
             self.timer_at = now + self.stall_report_ms
             ctx.timer_service().register_processing_time_timer(self.timer_at)
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterator[Any]:
         self.timer_at = None
         self._watch(ctx)
-        if self.waiting and self.head_wait_ms >= self.stall_report_ms:
+        waiting = self.assembler.waiting_for()
+        if waiting is None:
+            self.head_wait_ms = 0
+        elif self.head_wait_ms >= self.stall_report_ms:
             logging.warning(
                 "catalog-view assembler: waiting for %s (for %.0f s)",
-                self.waiting,
+                waiting.what,
                 self.head_wait_ms / 1000,
             )
         return iter(())

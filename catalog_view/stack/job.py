@@ -121,7 +121,7 @@ class FlinkJob:
         env = dict(os.environ)
         # The password travels in the environment, never on the command line.
         env["CATALOG_VIEW_STORE_PASSWORD"] = self.settings.secret("writer_password")
-        env.setdefault("JVM_ARGS", "-Xmx2g -XX:+UseG1GC")
+        env.setdefault("JVM_ARGS", f"-Xmx{self.settings.job_heap} -XX:+UseG1GC")
         # The mini-cluster's own log (task failures, commits), per data directory.
         flink_logs = self.settings.data_dir / "logs" / "flink"
         flink_logs.mkdir(parents=True, exist_ok=True)
