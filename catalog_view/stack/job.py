@@ -11,16 +11,13 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import psycopg
 
 from catalog_view.settings import REPO_ROOT, Settings
 from catalog_view.stack import jars
 from catalog_view.stack.process import ManagedProcess
-
-if TYPE_CHECKING:
-    from catalog_view.stack.local import ComponentStatus
+from catalog_view.stack.status import ComponentStatus
 
 
 @dataclass(frozen=True)
@@ -151,8 +148,6 @@ class FlinkJob:
         return since
 
     def status(self) -> ComponentStatus:
-        from catalog_view.stack.local import ComponentStatus
-
         pid = self.process.pid()
         try:
             mark = read_watermark(self.settings)

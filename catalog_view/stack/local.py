@@ -12,16 +12,17 @@ import secrets
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from pydantic import SecretStr
 
 from catalog_view.errors import CatalogViewError
 from catalog_view.settings import Settings
 from catalog_view.stack import jars
+from catalog_view.stack.freshness import assess
 from catalog_view.stack.java import ConnectWorker, KafkaBroker
 from catalog_view.stack.job import FlinkJob
 from catalog_view.stack.postgres import PostgresCluster
+from catalog_view.stack.status import ComponentStatus
 from connectors.register import ConnectClient, register, summarize_trace
 from connectors.render import render_source_connector
 from connectors.topics import ensure_topics
@@ -54,14 +55,6 @@ def _step(name: str, action: Callable[[], object]) -> None:
     print(f"stack: {name} ...", file=sys.stderr, flush=True)
     action()
     print(f"stack: {name} done in {time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
-
-
-@dataclass(frozen=True)
-class ComponentStatus:
-    name: str
-    state: str
-    version: str
-    detail: str = ""
 
 
 class LocalStack:
@@ -130,8 +123,6 @@ class LocalStack:
         return result
 
     def _freshness_status(self) -> ComponentStatus:
-        from catalog_view.stack.freshness import assess
-
         try:
             verdict = assess(self.settings, self.job.started_at())
         except Exception as exc:  # noqa: BLE001 - status must not crash
