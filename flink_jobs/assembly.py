@@ -167,6 +167,10 @@ def _run_key(run: tuple[int, int]) -> str:
     return f"{run[0]}:{run[1]}"
 
 
+# Prefixes of the meta counters kept per snapshot run.
+_PER_RUN = ("snapshot_ts/", "snapshot_total/")
+
+
 def _parse_run(text: str) -> tuple[int, int]:
     lsn, _, txid = text.partition(":")
     return int(lsn), int(txid)
@@ -357,13 +361,16 @@ class TransactionAssembler:
         ts = self.state.meta.get(f"snapshot_ts/{_run_key(run)}") if run else None
         self.state.snapshot.clear()
         self.state.snapshot_counts.clear()
+        # Per-run counters are done with once the epoch is out.
+        for key in [k for k, _ in self.state.meta.items() if str(k).startswith(_PER_RUN)]:
+            self.state.meta.remove(key)
         self.state.set_counter("snapshot_released", 1)
         lsn, txid = run or (0, 0)
         self.state.set_counter("snapshot_lsn", lsn)
         self.state.set_counter("snapshot_txid", txid)
-        catalog = [c for c in changes if c.table != self.heartbeat_table]
         if run is None:
             return None  # an empty catalog: nothing to show, nothing to mark
+        catalog = [c for c in changes if c.table != self.heartbeat_table]
         if catalog:
             self.state.set_counter("state_txid", txid)
         return ReleasedTransaction(txid, lsn, ts, catalog, self._state_txid())
