@@ -63,6 +63,7 @@ def real_inputs(stack: LocalStack) -> Iterator[LocalStack]:
         ).fetchone() == (True,)
     if empty:
         seed_catalog(stack.settings, 20, seed=5, append=True, progress=False)
+        _wait_converged_at(stack.settings)
     try:
         yield stack
     finally:
