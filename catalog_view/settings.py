@@ -86,10 +86,11 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(default=3, ge=1, le=64)
     heartbeat_interval_ms: int = Field(default=5000, ge=100)
     flink_parallelism: int = Field(default=1, ge=1, le=64)
-    # The local job's JVM heap (-Xmx). A transaction, and the initial snapshot,
-    # is held whole on its way through the job: a catalog of 20k products
-    # (275k rows) needs more than 2g (measured: OutOfMemoryError at 2g).
+    # The local job's JVM heap (-Xmx) and RocksDB's off-heap memory (Flink
+    # managed memory): together they bound the job's memory; buffered
+    # transactions and view state beyond them spill to disk.
     job_heap: str = Field(default="2g", pattern=r"^[0-9]+[mMgG]$")
+    job_managed_memory: str = Field(default="256m", pattern=r"^[0-9]+[mMgG]$")
     # `stack status` says "stalled" when the source has committed past the
     # watermark and the watermark has not moved for this long.
     stall_after_s: float = Field(default=60.0, gt=0)

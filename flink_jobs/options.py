@@ -45,6 +45,11 @@ class JobOptions:
     # "stop" (default): a change that cannot be applied stops the watermark;
     # "dead-letter": it goes to <prefix>.dead-letter and is left out.
     bad_records: str
+    # Off-heap memory of the state backend (RocksDB): what bounds the memory of
+    # buffered transactions and of the views' state, beside the JVM heap.
+    managed_memory: str
+    # How long the views' aggregates and joins may hold changes to fold them.
+    mini_batch_ms: int
 
     @property
     def topics(self) -> CaptureTopics:
@@ -132,6 +137,19 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         "with topic, partition, offset and reason; 'dead-letter' records it on "
         "<prefix>.dead-letter and leaves it out of the views (they then differ from the source)",
     )
+    parser.add_argument(
+        "--managed-memory",
+        default="256m",
+        help="RocksDB's memory (Flink managed memory, e.g. 256m): buffered transactions and "
+        "view state beyond it spill to disk",
+    )
+    parser.add_argument(
+        "--mini-batch-ms",
+        type=int,
+        default=200,
+        help="how long the views' operators may buffer changes to fold them (Flink SQL "
+        "mini-batch); flushed at every checkpoint barrier",
+    )
     args = parser.parse_args(argv)
     if args.parallelism < 1:
         parser.error(f"--parallelism must be >= 1, got {args.parallelism}")
@@ -166,4 +184,6 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         initial_snapshot=args.initial_snapshot == "required",
         stall_report_ms=args.stall_report_ms,
         bad_records=args.bad_records,
+        managed_memory=args.managed_memory,
+        mini_batch_ms=args.mini_batch_ms,
     )

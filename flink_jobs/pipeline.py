@@ -1,9 +1,9 @@
 """Build the job.
 
-Transaction-aligned (default):
+Transaction-aligned (default), with no Python function in its data path:
   capture_records (ONE Kafka source: every table topic + the transaction topic)
-    -> AssembleTransactions (parallelism 1, keyed state): whole source
-       transactions in commit order, each released in one call
+    -> catalogview.flink.assembly (JVM, parallelism 1, keyed state on RocksDB):
+       whole source transactions in commit order, each released in one call
     -> per-table changelog tables -> view SQL (any parallelism)
     -> sink rows (view_name, row_key, payload) UNION ALL transaction markers
     -> TransactionalStoreSink (JVM, Sink V2): what arrived between two
@@ -17,6 +17,7 @@ so the checker can show what goes wrong without alignment.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -34,7 +35,6 @@ from pyflink.java_gateway import get_gateway
 from pyflink.table import StreamTableEnvironment, Table
 from pyflink.table.changelog_mode import ChangelogMode
 
-from flink_jobs.assembly_operator import DEAD_LETTER_TAG, MARKER_TAG, AssembleTransactions
 from flink_jobs.changes import WATERMARK_TAG, RouteChanges, table_tag
 from flink_jobs.commit_sink import TransactionalStoreSink
 from flink_jobs.options import VIEWS, JobOptions
@@ -54,6 +54,12 @@ def create_environment(
         "execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION"
     )
     conf.set_string("execution.checkpointing.num-retained", "3")
+    # Buffered transactions, per-row images and join state live in RocksDB:
+    # memory stays bounded by configuration whatever the size of a transaction
+    # or of the catalog; incremental checkpoints upload only what changed.
+    conf.set_string("state.backend.type", "rocksdb")
+    conf.set_string("execution.checkpointing.incremental", "true")
+    conf.set_string("taskmanager.memory.managed.size", options.managed_memory)
     if restore_from is not None:
         conf.set_string("execution.state-recovery.path", restore_from.as_uri())
     # Small Python bundles: a barrier waits until the current bundle is flushed.
@@ -69,7 +75,19 @@ def create_environment(
     env.set_python_executable(sys.executable)
     env.set_parallelism(options.parallelism)
     env.enable_checkpointing(options.checkpoint_interval_ms, CheckpointingMode.EXACTLY_ONCE)
-    return env, StreamTableEnvironment.create(env)
+    t_env = StreamTableEnvironment.create(env)
+    # Mini-batches: aggregates and joins fold the changes of a batch before they
+    # emit, instead of one retraction and one new row per input (a product with
+    # 10 new variants is emitted once, not 10 times). A batch is flushed before
+    # every checkpoint barrier, so the cut stays consistent.
+    table_config = t_env.get_config()
+    table_config.set("table.exec.mini-batch.enabled", "true")
+    table_config.set("table.exec.mini-batch.allow-latency", f"{options.mini_batch_ms} ms")
+    table_config.set("table.exec.mini-batch.size", "10000")
+    # One aggregation phase: the local/global split pays off for skewed keys
+    # over many subtasks, and here only added operators and state copies.
+    table_config.set("table.optimizer.agg-phase-strategy", "ONE_PHASE")
+    return env, t_env
 
 
 def sql_variables(options: JobOptions) -> dict[str, str]:
@@ -118,23 +136,49 @@ def register_tables_and_views(
     t_env: StreamTableEnvironment,
     options: JobOptions,
     specs: dict[str, TableSpec],
-    routed: DataStream,
+    changelogs: dict[str, DataStream],
 ) -> None:
+    """Each table's changelog (keyed by id, at the job's parallelism) as a
+    changelog view under the table's name, then the view SQL over them."""
     for name, spec in specs.items():
-        # Keyed by primary key: the conversion into a table runs at the job's
-        # parallelism, and a plain (round-robin) hand-over would let the -U of
-        # a row overtake its own +I on another subtask. Keyed, every message of
-        # one row takes one channel, in order.
-        side = routed.get_side_output(table_tag(spec))
-        # PyFlink's get_side_output appends a Python identity map at the default
-        # parallelism: fed round-robin from the parallelism-1 assembler, it
-        # would reorder each row's changes. Keep it beside its producer.
-        side.set_parallelism(routed._j_data_stream.getParallelism())
-        changes = table_entry(side, name, options.parallelism)
-        table = t_env.from_changelog_stream(changes, changelog_schema(spec), ChangelogMode.all())
+        table = t_env.from_changelog_stream(
+            changelogs[name], changelog_schema(spec), ChangelogMode.all()
+        )
         t_env.create_temporary_view(f"`{name}`", table)
     for path in view_files(options.sql_dir, VIEWS):
         run_sql_file(t_env, path, options)
+
+
+def python_changelogs(
+    routed: DataStream, specs: dict[str, TableSpec], options: JobOptions
+) -> dict[str, DataStream]:
+    """The tables' changelogs from a Python function's side outputs (baseline)."""
+    changelogs = {}
+    for name, spec in specs.items():
+        side = routed.get_side_output(table_tag(spec))
+        # PyFlink's get_side_output appends a Python identity map at the default
+        # parallelism: fed round-robin from its producer, it would reorder each
+        # row's changes. Keep it beside its producer.
+        side.set_parallelism(routed._j_data_stream.getParallelism())
+        changelogs[name] = table_entry(side, name, options.parallelism)
+    return changelogs
+
+
+def assembler_config(specs: dict[str, TableSpec], options: JobOptions) -> str:
+    """What the JVM assembler needs to know, as one JSON document."""
+    return json.dumps(
+        {
+            "schema": options.source_schema,
+            "heartbeat_table": options.heartbeat_table,
+            "initial_snapshot": options.initial_snapshot,
+            "stall_report_ms": options.stall_report_ms,
+            "dead_letter": options.bad_records == "dead-letter",
+            "tables": [
+                {"name": name, "columns": [{"name": c.name, "kind": c.kind} for c in spec.columns]}
+                for name, spec in specs.items()
+            ],
+        }
+    )
 
 
 def build_aligned(
@@ -143,32 +187,18 @@ def build_aligned(
     specs = table_specs(t_env, options)
     run_sql_file(t_env, options.sql_dir / "capture" / "records.sql", options)
     records = t_env.to_data_stream(t_env.from_path("capture_records"))
-    assembled = (
-        records.key_by(lambda _: 0, key_type=Types.INT())
-        .process(
-            AssembleTransactions(
-                specs,
-                options.source_schema,
-                options.heartbeat_table,
-                initial_snapshot=options.initial_snapshot,
-                stall_report_ms=options.stall_report_ms,
-                dead_letter=options.bad_records == "dead-letter",
-            ),
-            output_type=Types.STRING(),
-        )
-        .name("assemble-transactions")
-        .uid("assemble-transactions")
-        .set_parallelism(1)
-    )
-    register_tables_and_views(t_env, options, specs, assembled)
+    jvm = get_gateway().jvm.catalogview.flink.assembly
+    assembly = jvm.TransactionAssembly.of(records._j_data_stream, assembler_config(specs, options))
+    changelogs = {name: DataStream(assembly.table(name, options.parallelism)) for name in specs}
+    register_tables_and_views(t_env, options, specs, changelogs)
     t_env.create_temporary_view(
-        "transaction_markers", t_env.from_data_stream(assembled.get_side_output(MARKER_TAG))
+        "transaction_markers", t_env.from_data_stream(DataStream(assembly.markers()))
     )
     changes = t_env.to_changelog_stream(commit_rows(t_env, options))
     # Always part of the graph, whatever --bad-records says (with "stop" it
     # stays empty): switching the policy must not change the operator graph,
     # or the job could not restore its checkpoint.
-    dead = assembled.get_side_output(DEAD_LETTER_TAG)
+    dead = DataStream(assembly.deadLetters())
     if options.print_sink:
         dead.print("dead-letter")
     else:
@@ -242,7 +272,7 @@ def build_baseline(
     routed = records.process(
         RouteChanges(specs, options.source_schema), output_type=Types.STRING()
     ).name("route-changes")
-    register_tables_and_views(t_env, options, specs, routed)
+    register_tables_and_views(t_env, options, specs, python_changelogs(routed, specs, options))
     for view in VIEWS:
         view_table = t_env.from_path(f"{view}_view")
         changes = t_env.to_changelog_stream(view_table)

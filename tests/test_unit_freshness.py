@@ -48,7 +48,7 @@ def test_last_job_report_is_the_newest_marker_line(tmp_path: Path) -> None:
         "INFO started\n"
         "WARN catalog-view assembler: waiting for source transaction 7 (commit lsn 9): "
         "0 of 1 events received\n"
-        "flink_jobs.assembly.AssemblyError: topic t partition 0 offset 3: bad\n"
+        "catalogview.flink.assembly.AssemblyError: topic t partition 0 offset 3: bad\n"
         "INFO restarting\n"
     )
     assert last_job_report([log, tmp_path / "missing.log"]) == (

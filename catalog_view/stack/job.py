@@ -100,6 +100,8 @@ class FlinkJob:
             str(parallelism or s.flink_parallelism),
             "--bad-records",
             s.bad_records,
+            "--managed-memory",
+            s.job_managed_memory,
             *(["--baseline"] if baseline else []),
             *(["--fresh"] if fresh else []),
             "--checkpoint-dir",

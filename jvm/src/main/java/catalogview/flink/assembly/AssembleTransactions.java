@@ -1,0 +1,208 @@
+package catalogview.flink.assembly;
+
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.typeinfo.BasicTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.types.Row;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import catalogview.flink.assembly.DebeziumRecord.RowChange;
+
+/**
+ * The transaction assembler as a Flink operator: keyed on one constant key (parallelism 1),
+ * its buffers live in keyed MapState, so buffered transactions survive a restart from a
+ * checkpoint and, on RocksDB, spill to disk whatever their size.
+ *
+ * <p>Each released transaction leaves in one processElement call: its rows to the side output
+ * of their table, then its marker (commit LSN, state txid, commit time) to the main output. A
+ * checkpoint barrier therefore never splits a source transaction.
+ *
+ * <p>No silent stall: when the queue has not moved for the report interval the operator logs
+ * {@code catalog-view assembler: waiting for ...} (read by {@code stack status}); gauges
+ * catalogview.queuedTransactions and catalogview.headWaitMs say how much is queued and for how
+ * long the head has waited.
+ */
+public final class AssembleTransactions extends KeyedProcessFunction<Integer, Row, Row> {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(AssembleTransactions.class);
+
+    static final String MARKER_VIEW = "__watermark";
+
+    private final AssemblyConfig config;
+    private final Map<String, OutputTag<Row>> tableTags;
+    private final OutputTag<String> deadLetterTag;
+
+    private transient TransactionAssembler assembler;
+    private transient Set<String> reported;
+    private transient long progress;
+    private transient long waitingSinceMs;
+    private transient long timerAt;
+    private transient volatile long queued;
+    private transient volatile long headWaitMs;
+
+    AssembleTransactions(AssemblyConfig config, Map<String, OutputTag<Row>> tableTags,
+            OutputTag<String> deadLetterTag) {
+        this.config = config;
+        this.tableTags = tableTags;
+        this.deadLetterTag = deadLetterTag;
+    }
+
+    private <K, V> MapStore<K, V> map(String name, TypeInformation<K> key, TypeInformation<V> value) {
+        MapState<K, V> s = getRuntimeContext().getMapState(new MapStateDescriptor<>(name, key, value));
+        return new MapStore<>() {
+            @Override public V get(K k) throws Exception { return s.get(k); }
+            @Override public void put(K k, V v) throws Exception { s.put(k, v); }
+            @Override public void remove(K k) throws Exception { s.remove(k); }
+            @Override public boolean contains(K k) throws Exception { return s.contains(k); }
+            @Override public Iterable<Map.Entry<K, V>> entries() throws Exception { return s.entries(); }
+            @Override public void clear() { s.clear(); }
+        };
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        TypeInformation<String> str = BasicTypeInfo.STRING_TYPE_INFO;
+        TypeInformation<Long> lng = BasicTypeInfo.LONG_TYPE_INFO;
+        AssemblerState state = new AssemblerState(
+                map("events", str, str), map("received", lng, lng), map("ends", lng, str),
+                map("queued", lng, lng), map("released", lng, lng), map("released_ring", lng, lng),
+                map("snapshot", str, str), map("snapshot_counts", str, lng),
+                map("snapshot_expected", str, lng), map("meta", str, lng));
+        assembler = new TransactionAssembler(state, tableTags.keySet(), config.schema(),
+                config.heartbeatTable(), config.initialSnapshot());
+        reported = new TreeSet<>();
+        progress = -1;
+        timerAt = -1;
+        MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("catalogview");
+        metrics.gauge("queuedTransactions", (Gauge<Long>) () -> queued);
+        metrics.gauge("headWaitMs", (Gauge<Long>) () -> headWaitMs);
+    }
+
+    @Override
+    public void processElement(Row record, Context ctx, Collector<Row> out) throws Exception {
+        String origin = "topic " + record.getField(0) + " partition " + record.getField(1)
+                + " offset " + record.getField(2);
+        assembler.onRecord((String) record.getField(3), origin, new Emitter(ctx, out));
+        reportIgnored();
+        watch(ctx.timerService().currentProcessingTime(), ctx);
+    }
+
+    /** Sends released changes to their tables' side outputs and markers to the main output. */
+    private final class Emitter implements TransactionAssembler.Released {
+        private final Context ctx;
+        private final Collector<Row> out;
+
+        Emitter(Context ctx, Collector<Row> out) {
+            this.ctx = ctx;
+            this.out = out;
+        }
+
+        @Override
+        public void change(long txid, long commitLsn, RowChange change, String origin)
+                throws Exception {
+            TableSpec spec = config.table(change.table());
+            List<Row> rows;
+            try {
+                rows = spec.rows(change.op(), change.before(), change.after());
+            } catch (AssemblyError e) {
+                if (!config.deadLetter()) {
+                    // No cause: the message holds it, and the log's last line must name the record.
+                    throw new AssemblyError(origin + ": " + e.getMessage());
+                }
+                ctx.output(deadLetterTag, deadLetter(txid, commitLsn, change, origin, e.getMessage()));
+                return;
+            }
+            OutputTag<Row> tag = tableTags.get(change.table());
+            for (Row row : rows) {
+                ctx.output(tag, row);
+            }
+        }
+
+        @Override
+        public void transaction(long txid, long commitLsn, Long commitTsMs, Long stateTxid) {
+            // The watermark names the state (last catalog transaction) at the position of this
+            // transaction: a heartbeat moves the position, not the state.
+            ObjectNode payload = DebeziumRecord.JSON.createObjectNode();
+            payload.put("source_txid", stateTxid);
+            payload.put("source_commit_ms", commitTsMs);
+            out.collect(Row.of(MARKER_VIEW, Long.toString(commitLsn), payload.toString()));
+        }
+    }
+
+    /** What was left out, where it came from and why: enough to replay it by hand. */
+    static String deadLetter(long txid, long commitLsn, RowChange change, String origin,
+            String reason) {
+        ObjectNode record = DebeziumRecord.JSON.createObjectNode();
+        record.put("origin", origin);
+        record.put("reason", reason);
+        record.put("source_txid", txid);
+        record.put("commit_lsn", commitLsn);
+        record.put("table", change.table());
+        record.put("op", change.op());
+        record.set("before", change.before());
+        record.set("after", change.after());
+        return record.toString();
+    }
+
+    /** Notes whether the queue moved (cheap); a timer reports a stalled head (rarely). */
+    private void watch(long now, Context ctx) throws Exception {
+        long current = assembler.progress();
+        if (current != progress) {
+            progress = current;
+            waitingSinceMs = now;
+        }
+        queued = assembler.queued();
+        headWaitMs = now - waitingSinceMs;
+        if (timerAt < 0) {
+            timerAt = now + config.stallReportMs();
+            ctx.timerService().registerProcessingTimeTimer(timerAt);
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Row> out) throws Exception {
+        timerAt = -1;
+        watch(timestamp, ctx);
+        TransactionAssembler.Waiting waiting = assembler.waitingFor();
+        if (waiting == null) {
+            headWaitMs = 0;
+        } else if (headWaitMs >= config.stallReportMs()) {
+            LOG.warn("catalog-view assembler: waiting for {} (for {} s)", waiting.what(),
+                    headWaitMs / 1000);
+        }
+    }
+
+    private void reportIgnored() {
+        Iterator<String> names = assembler.ignoredCollections().iterator();
+        while (names.hasNext()) {
+            String name = names.next();
+            if (reported.add(name)) {
+                LOG.warn("catalog-view assembler: source transactions count events of {}, which no "
+                        + "view reads (a logical message or a captured table without sql/sources); "
+                        + "they do not hold transactions back", name);
+            }
+        }
+    }
+
+    static TypeInformation<Row> markerType() {
+        return Types.ROW_NAMED(new String[] {"view_name", "row_key", "payload"},
+                Types.STRING, Types.STRING, Types.STRING);
+    }
+}

@@ -1,0 +1,48 @@
+package catalogview.flink.assembly;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonProcessingException;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * What the Python job tells the assembler, as one JSON document: the source schema, the tables
+ * the views read with their columns (from sql/sources), the heartbeat table, and the policies.
+ */
+public record AssemblyConfig(String schema, String heartbeatTable, boolean initialSnapshot,
+        long stallReportMs, boolean deadLetter, Map<String, TableSpec> tables)
+        implements Serializable {
+
+    public TableSpec table(String name) {
+        return tables.get(name);
+    }
+
+    /**
+     * {"schema": s, "heartbeat_table": t|null, "initial_snapshot": b, "stall_report_ms": n,
+     * "dead_letter": b, "tables": [{"name": t, "columns": [{"name": c, "kind": k}, ...]}, ...]}
+     */
+    public static AssemblyConfig parse(String json) {
+        try {
+            JsonNode root = DebeziumRecord.JSON.readTree(json);
+            Map<String, TableSpec> tables = new LinkedHashMap<>();
+            for (JsonNode t : root.get("tables")) {
+                List<TableSpec.Column> columns = new ArrayList<>();
+                for (JsonNode c : t.get("columns")) {
+                    columns.add(new TableSpec.Column(c.get("name").asText(), c.get("kind").asText()));
+                }
+                tables.put(t.get("name").asText(), new TableSpec(t.get("name").asText(), columns));
+            }
+            JsonNode heartbeat = root.get("heartbeat_table");
+            return new AssemblyConfig(root.get("schema").asText(),
+                    heartbeat == null || heartbeat.isNull() ? null : heartbeat.asText(),
+                    root.get("initial_snapshot").asBoolean(), root.get("stall_report_ms").asLong(),
+                    root.get("dead_letter").asBoolean(), tables);
+        } catch (JsonProcessingException | NullPointerException e) {
+            throw new IllegalArgumentException("assembler configuration is not valid: " + json, e);
+        }
+    }
+}
