@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # transactions and view state beyond them spill to disk.
     job_heap: str = Field(default="2g", pattern=r"^[0-9]+[mMgG]$")
     job_managed_memory: str = Field(default="256m", pattern=r"^[0-9]+[mMgG]$")
+    # A unit is what arrives between two checkpoints: the interval bounds how
+    # fresh the store can be, and each checkpoint costs every operator a snapshot.
+    checkpoint_interval_ms: int = Field(default=1000, ge=100)
     # `stack status` says "stalled" when the source has committed past the
     # watermark and the watermark has not moved for this long.
     stall_after_s: float = Field(default=60.0, gt=0)

@@ -54,6 +54,9 @@ def create_environment(
         "execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION"
     )
     conf.set_string("execution.checkpointing.num-retained", "3")
+    # Aligned checkpoints are what makes a unit a consistent cut: never let a
+    # configuration default turn them unaligned.
+    conf.set_string("execution.checkpointing.unaligned.enabled", "false")
     # Buffered transactions, per-row images and join state live in RocksDB:
     # memory stays bounded by configuration whatever the size of a transaction
     # or of the catalog; incremental checkpoints upload only what changed.

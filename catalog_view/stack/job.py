@@ -102,6 +102,8 @@ class FlinkJob:
             s.bad_records,
             "--managed-memory",
             s.job_managed_memory,
+            "--checkpoint-interval-ms",
+            str(s.checkpoint_interval_ms),
             *(["--baseline"] if baseline else []),
             *(["--fresh"] if fresh else []),
             "--checkpoint-dir",
