@@ -57,6 +57,10 @@ final class TestStore implements AutoCloseable {
         return new StoreCommitter(URL, USER, PASSWORD, schema);
     }
 
+    StoreStaging staging() {
+        return new StoreStaging(URL, USER, PASSWORD, schema);
+    }
+
     void execute(String sql) throws SQLException {
         try (Statement st = admin.createStatement()) {
             st.execute(sql);
