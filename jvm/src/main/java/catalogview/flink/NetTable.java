@@ -6,7 +6,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,8 +31,11 @@ final class NetTable {
     /** Rows per batch when looking for the row a set-based statement failed on. */
     private static final int LOCATE_BATCH = 1000;
 
-    /** What the unit does to one view. */
-    record ViewCounts(String view, long deletes, long upserts) {}
+    /** What the unit does to one view, and the first key it does something impossible to. */
+    record ViewCounts(String view, long images, long deletes, long upserts, boolean inconsistent,
+            String firstInconsistentKey) {}
+
+    private static final String BEFORE_WRITES = "before_view_writes";
 
     /** Where in a unit an error happened, for the message. */
     static final class Where {
@@ -67,21 +69,37 @@ final class NetTable {
     }
 
     /**
-     * Nets the unit's rows in the staging table; returns the number of images left. Each image
-     * also gets its key's image count and net sum (a window over the GROUP BY's own sort
-     * order), so that the consistency check is a plain scan.
+     * Nets the unit's rows in the staging table into the net table, sets the savepoint the
+     * view writes roll back to, and counts per view; one round trip (unit ids are numbers:
+     * literals). Each image also gets its key's image count and net sum (a window over the
+     * GROUP BY's own sort order), so that the consistency check is part of the count.
      */
-    long fill(String stagingTable) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + TableShape.NET_TABLE
-                + " SELECT view_name, row_key, payload, sum(net_count),"
-                + " count(*) OVER per_key, sum(sum(net_count)) OVER per_key"
-                + " FROM " + stagingTable + " WHERE writer_epoch = ? AND unit_seq = ?"
-                + " GROUP BY view_name, row_key, payload HAVING sum(net_count) <> 0"
-                + " WINDOW per_key AS (PARTITION BY view_name, row_key)")) {
-            ps.setLong(1, unit.writerEpoch());
-            ps.setLong(2, unit.unitSeq());
-            return ps.executeUpdate();
+    List<ViewCounts> fill(String stagingTable) throws SQLException {
+        List<ViewCounts> views = new ArrayList<>();
+        try (Statement st = c.createStatement()) {
+            st.execute("INSERT INTO " + TableShape.NET_TABLE
+                    + " SELECT view_name, row_key, payload, sum(net_count),"
+                    + " count(*) OVER per_key, sum(sum(net_count)) OVER per_key"
+                    + " FROM " + stagingTable + " WHERE writer_epoch = " + unit.writerEpoch()
+                    + " AND unit_seq = " + unit.unitSeq()
+                    + " GROUP BY view_name, row_key, payload HAVING sum(net_count) <> 0"
+                    + " WINDOW per_key AS (PARTITION BY view_name, row_key);"
+                    + " SAVEPOINT " + BEFORE_WRITES + ";"
+                    + " SELECT n.view_name, count(*),"
+                    + " count(*) FILTER (WHERE n.net " + TableShape.DELETED_IMAGES + "),"
+                    + " count(*) FILTER (WHERE n.net " + TableShape.UPSERTED_IMAGES + "),"
+                    + " bool_or(" + INCONSISTENT + "), min(n.row_key) FILTER (WHERE " + INCONSISTENT + ")"
+                    + " FROM " + TableShape.NET_TABLE + " n GROUP BY n.view_name ORDER BY n.view_name");
+            st.getMoreResults();
+            st.getMoreResults();
+            try (ResultSet rs = st.getResultSet()) {
+                while (rs.next()) {
+                    views.add(new ViewCounts(rs.getString(1), rs.getLong(2), rs.getLong(3),
+                            rs.getLong(4), rs.getBoolean(5), rs.getString(6)));
+                }
+            }
         }
+        return views;
     }
 
     StoreUnit.Change firstImage() throws SQLException {
@@ -95,34 +113,18 @@ final class NetTable {
     }
 
     /**
-     * Per view, how many rows leave and arrive, after checking that the unit describes a
-     * possible state change: per key at most one image leaves and at most one arrives.
+     * Checks that the unit describes a possible state change: per key at most one image
+     * leaves and at most one arrives.
      */
-    List<ViewCounts> countPerView() throws SQLException, IOException {
-        List<ViewCounts> views = new ArrayList<>();
-        String inconsistentView = null;
-        String inconsistentKey = null;
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT n.view_name,"
-                        + " count(*) FILTER (WHERE n.net " + TableShape.DELETED_IMAGES + "),"
-                        + " count(*) FILTER (WHERE n.net " + TableShape.UPSERTED_IMAGES + "),"
-                        + " bool_or(" + INCONSISTENT + "), min(n.row_key) FILTER (WHERE " + INCONSISTENT + ")"
-                        + " FROM " + TableShape.NET_TABLE + " n GROUP BY n.view_name ORDER BY n.view_name")) {
-            while (rs.next()) {
-                views.add(new ViewCounts(rs.getString(1), rs.getLong(2), rs.getLong(3)));
-                if (rs.getBoolean(4) && inconsistentView == null) {
-                    inconsistentView = rs.getString(1);
-                    inconsistentKey = rs.getString(5);
-                }
+    void checkConsistent(List<ViewCounts> views) throws SQLException, IOException {
+        for (ViewCounts v : views) {
+            if (v.inconsistent()) {
+                throw new IOException("inconsistent unit up to LSN " + unit.commitLsn() + ": view "
+                        + v.view() + " key " + v.firstInconsistentKey() + " has net counts "
+                        + countsOf(v.view(), v.firstInconsistentKey())
+                        + " (expected at most one -1 and one +1 image per key)");
             }
         }
-        if (inconsistentView != null) {
-            throw new IOException("inconsistent unit up to LSN " + unit.commitLsn() + ": view "
-                    + inconsistentView + " key " + inconsistentKey + " has net counts "
-                    + countsOf(inconsistentView, inconsistentKey)
-                    + " (expected at most one -1 and one +1 image per key)");
-        }
-        return views;
     }
 
     private List<Long> countsOf(String view, String key) throws SQLException {
@@ -178,7 +180,6 @@ final class NetTable {
         if (steps.isEmpty()) {
             return written;
         }
-        Savepoint beforeWrites = c.setSavepoint();
         for (int i = 0; i < steps.size(); i++) {
             Step step = steps.get(i);
             where.view = step.view();
@@ -186,7 +187,9 @@ final class NetTable {
                 written[step.delete() ? 0 : 1] += execute(step);
             } catch (SQLException e) {
                 try {
-                    c.rollback(beforeWrites);
+                    try (Statement st = c.createStatement()) {
+                        st.execute("ROLLBACK TO SAVEPOINT " + BEFORE_WRITES);
+                    }
                     for (Step done : steps.subList(0, i)) {
                         execute(done);
                     }

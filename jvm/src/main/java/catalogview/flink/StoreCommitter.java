@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.apache.flink.api.connector.sink2.Committer;
@@ -103,8 +104,9 @@ final class StoreCommitter implements Committer<StoreUnit> {
                         unit.changes().iterator());
             }
             NetTable net = new NetTable(c, unit);
-            long images = net.fill(staging());
+            List<NetTable.ViewCounts> views = net.fill(staging());
             if (unit.commitLsn() < 0) {
+                long images = views.stream().mapToLong(NetTable.ViewCounts::images).sum();
                 if (images > 0) {
                     throw withoutMarker(images, net.firstImage());
                 }
@@ -112,7 +114,8 @@ final class StoreCommitter implements Committer<StoreUnit> {
                 finish(c, unit, false, garbage);
                 return false;
             }
-            long[] written = net.writeViews(net.countPerView(), this::shape, where);
+            net.checkConsistent(views);
+            long[] written = net.writeViews(views, this::shape, where);
             where.view = "watermark";
             finish(c, unit, true, garbage);
             long ms = (System.nanoTime() - started) / 1_000_000;
