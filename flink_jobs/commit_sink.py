@@ -11,6 +11,10 @@ netted as a multiset of whole row images, plus the watermark row naming the last
 transaction in it; a unit at or below the stored watermark (a replay after restore) is
 skipped. Run it at parallelism 1.
 
+Memory: the writer holds at most `max_images_in_memory` netted row images of a unit; beyond
+that it stages them in the store's unit_staging table (sql/store/002_unit_staging.sql), and
+the committer applies the unit from there, set-based, in the same one store transaction.
+
 Must import nothing but pyflink: it runs on Flink.
 """
 
@@ -34,7 +38,18 @@ class TransactionalStoreSink(Sink):  # type: ignore[misc]
         t_env.to_changelog_stream(table).sink_to(sink).set_parallelism(1)
     """
 
-    def __init__(self, jdbc_url: str, user: str, password: str, schema: str) -> None:
+    DEFAULT_MAX_IMAGES_IN_MEMORY = 20_000
+
+    def __init__(
+        self,
+        jdbc_url: str,
+        user: str,
+        password: str,
+        schema: str,
+        max_images_in_memory: int = DEFAULT_MAX_IMAGES_IN_MEMORY,
+    ) -> None:
+        if max_images_in_memory < 1:
+            raise ValueError(f"max_images_in_memory must be at least 1, got {max_images_in_memory}")
         jvm = get_gateway().jvm
         java_class = jvm
         for part in JAVA_CLASS.split("."):
@@ -46,4 +61,4 @@ class TransactionalStoreSink(Sink):  # type: ignore[misc]
                 "`mvn -B -f jvm/pom.xml package` (jvm/target/catalog-view-sink-0.1.0.jar) and "
                 "the PostgreSQL JDBC jar to pipeline.jars before creating the sink"
             )
-        super().__init__(java_class(jdbc_url, user, password, schema))
+        super().__init__(java_class(jdbc_url, user, password, schema, max_images_in_memory))

@@ -30,6 +30,8 @@ PG_MAJOR = 15
 PG_BIN = Path(f"/usr/lib/postgresql/{PG_MAJOR}/bin")
 SOURCE_SCHEMA_DIR = REPO_ROOT / "sql" / "source_schema"
 STORE_SCHEMA_DIR = REPO_ROOT / "sql" / "store"
+# Store tables of the committing sink's staging (sql/store/002_unit_staging.sql).
+WRITER_ONLY_TABLES = ("unit_staging",)
 
 
 @dataclass(frozen=True)
@@ -275,3 +277,8 @@ class PostgresCluster:
                     "ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT ON TABLES TO {}"
                 ).format(schema, reader)
             )
+            # The sink's own tables hold units not yet committed: not for readers.
+            for table in WRITER_ONLY_TABLES:
+                conn.execute(
+                    sql.SQL("REVOKE ALL ON {} FROM {}").format(sql.Identifier(table), reader)
+                )

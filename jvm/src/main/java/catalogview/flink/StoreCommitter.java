@@ -1,5 +1,7 @@
 package catalogview.flink;
 
+import static catalogview.flink.StoreConnections.quote;
+
 import java.io.IOException;
 import java.sql.BatchUpdateException;
 import java.sql.Connection;
@@ -7,20 +9,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Types;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.apache.flink.api.connector.sink2.Committer;
 import org.slf4j.Logger;
@@ -34,13 +26,32 @@ import org.slf4j.LoggerFactory;
  * order Flink hands them over; on any error the transaction is rolled back and the exception
  * fails the job, which restarts from the last completed checkpoint and re-commits from there.
  * Never {@code retryLater()}: it could let a later unit overtake an earlier one.
+ *
+ * <p>Set-based: the unit's inline changes join its staged chunks in unit_staging, one GROUP BY
+ * nets them into a temporary table, and each view gets one DELETE and one INSERT ... ON
+ * CONFLICT from it. The unit's staged rows are deleted in the same transaction.
+ *
+ * <p>Garbage: a writer may stage chunks of a unit that never reaches a completed checkpoint
+ * (the job fails first); nothing will ever commit them. The rule that deletes them:
+ * <ul>
+ *   <li>Writer epochs come from a store sequence, taken by the writer of an attempt while it
+ *       runs (one writer per attempt: parallelism 1), so a later attempt's writer has a larger
+ *       epoch than every writer before it.
+ *   <li>The units of earlier attempts that can still be committed are those restored from the
+ *       checkpoint. Flink (2.2, CommitterOperator.initializeState) commits them before the
+ *       committer takes any input, and after that commits checkpoint by checkpoint in
+ *       checkpoint order (CommittableCollector.getCheckpointCommittablesUpTo), each fully
+ *       before the next; a unit that fails fails the job.
+ * </ul>
+ * So when a unit of epoch E reaches the committer, no unit of an epoch below E is still to
+ * come: their staged rows are garbage and are deleted in that unit's transaction. Rows of
+ * larger epochs (a writer that outlived its attempt) are left alone.
  */
 final class StoreCommitter implements Committer<StoreUnit> {
 
     private static final Logger LOG = LoggerFactory.getLogger(StoreCommitter.class);
 
     private static final int MAX_ERROR_CHARS = 2000;
-    private static final Pattern BATCH_ENTRY = Pattern.compile("^Batch entry (\\d+) ");
 
     private final String jdbcUrl;
     private final String user;
@@ -50,9 +61,8 @@ final class StoreCommitter implements Committer<StoreUnit> {
     private Connection conn;
     /** Per view: statements built from the catalog once (schema changes need a restart). */
     private final Map<String, TableShape> shapes = new HashMap<>();
-
-    /** What a view's store table looks like, and the SQL that writes it. */
-    private record TableShape(String deleteSql, String upsertSql) {}
+    /** Staged rows of epochs below this one are already deleted. */
+    private long cleanedBelowEpoch = StoreUnit.LEGACY_EPOCH;
 
     StoreCommitter(String jdbcUrl, String user, String password, String schema) {
         this.jdbcUrl = jdbcUrl;
@@ -68,42 +78,51 @@ final class StoreCommitter implements Committer<StoreUnit> {
         }
     }
 
-    /** Applies one unit; returns false if it was a replay and skipped. */
+    /** The stored watermark and what the store holds of the unit, read under the lock. */
+    private record StoreState(long storedLsn, long stagedRows) {}
+
+    /** Applies one unit; returns false if it was a replay (or netted to nothing) and skipped. */
     boolean apply(StoreUnit unit) throws IOException {
         if (unit.commitLsn() < 0 && !unit.changes().isEmpty()) {
-            StoreUnit.Change first = unit.changes().get(0);
-            throw new IOException("view changes without a source transaction marker: a unit of "
-                    + unit.changes().size() + " changes (first: view " + first.view() + " key "
-                    + first.rowKey() + ") carries no __watermark row; the source must emit every "
-                    + "transaction whole, with its marker, between two checkpoint barriers");
+            throw withoutMarker(unit.changes().size(), unit.changes().get(0));
         }
         long started = System.nanoTime();
-        Where where = new Where();
+        NetTable.Where where = new NetTable.Where();
         try {
             Connection c = connection();
-            long stored = lockWatermark(c);
-            if (unit.commitLsn() <= stored) {
-                c.commit();
-                LOG.info("skipping replayed unit up to LSN {} (store at {})", unit.commitLsn(), stored);
+            StoreState state = lockAndRead(c, unit);
+            long garbage = deleteGarbage(c, unit.writerEpoch());
+            if (unit.commitLsn() >= 0 && unit.commitLsn() <= state.storedLsn()) {
+                finish(c, unit, false, garbage);
+                LOG.info("skipping replayed unit up to LSN {} (store at {})", unit.commitLsn(),
+                        state.storedLsn());
                 return false;
             }
-            Map<String, List<StoreUnit.Change>> deletes = new LinkedHashMap<>();
-            Map<String, List<StoreUnit.Change>> upserts = new LinkedHashMap<>();
-            split(unit, deletes, upserts);
-            int nDeletes = 0;
-            int nUpserts = 0;
-            for (Map.Entry<String, List<StoreUnit.Change>> e : deletes.entrySet()) {
-                nDeletes += runBatch(c, e.getKey(), e.getValue(), true, where);
+            checkStagedCount(unit, state.stagedRows());
+            if (!unit.changes().isEmpty()) {
+                StagingCopy.copy(c, schema, unit.writerEpoch(), unit.unitSeq(),
+                        unit.changes().iterator());
             }
-            for (Map.Entry<String, List<StoreUnit.Change>> e : upserts.entrySet()) {
-                nUpserts += runBatch(c, e.getKey(), e.getValue(), false, where);
+            NetTable net = new NetTable(c, unit);
+            List<NetTable.ViewCounts> views = net.fill(staging());
+            if (unit.commitLsn() < 0) {
+                long images = views.stream().mapToLong(NetTable.ViewCounts::images).sum();
+                if (images > 0) {
+                    throw withoutMarker(images, net.firstImage());
+                }
+                // Staged chunks that cancel out: no unit, like an in-memory unit netting to nothing.
+                finish(c, unit, false, garbage);
+                return false;
             }
+            net.checkConsistent(views);
+            long[] written = net.writeViews(views, this::shape, where);
             where.view = "watermark";
-            where.key = null;
-            writeWatermark(c, unit);
-            c.commit();
-            LOG.info("committed unit up to LSN {}: {} deletes, {} upserts in {} ms",
-                    unit.commitLsn(), nDeletes, nUpserts, (System.nanoTime() - started) / 1_000_000);
+            finish(c, unit, true, garbage);
+            long ms = (System.nanoTime() - started) / 1_000_000;
+            long rows = written[0] + written[1];
+            LOG.info("committed unit up to LSN {}: {} deletes, {} upserts in {} ms, {} rows/s{}",
+                    unit.commitLsn(), written[0], written[1], ms, rows * 1000 / Math.max(ms, 1),
+                    unit.stagedRows() > 0 ? " (" + unit.stagedRows() + " staged)" : "");
             return true;
         } catch (SQLException e) {
             rollbackQuietly();
@@ -115,179 +134,107 @@ final class StoreCommitter implements Committer<StoreUnit> {
         }
     }
 
-    /** Locks out concurrent committers and reads the stored LSN (-1 before the first unit). */
-    private long lockWatermark(Connection c) throws SQLException {
+    private IOException withoutMarker(long changes, StoreUnit.Change first) {
+        return new IOException("view changes without a source transaction marker: a unit of "
+                + changes + " changes (first: view " + first.view() + " key " + first.rowKey()
+                + ") carries no __watermark row; the source must emit every transaction whole,"
+                + " with its marker, between two checkpoint barriers");
+    }
+
+    /**
+     * Locks out concurrent committers, then reads the stored LSN (-1 before the first unit)
+     * and the unit's staged row count, in one round trip (unit ids are numbers: literals).
+     */
+    private StoreState lockAndRead(Connection c, StoreUnit unit) throws SQLException {
         String wm = qualified("watermark");
         try (Statement st = c.createStatement()) {
             // EXCLUSIVE blocks other writers of the watermark but not readers (ACCESS SHARE).
-            st.execute("LOCK TABLE " + wm + " IN EXCLUSIVE MODE");
-            try (ResultSet rs = st.executeQuery(
-                    "SELECT commit_lsn FROM " + wm + " WHERE id = 1 FOR UPDATE")) {
-                return rs.next() ? rs.getLong(1) : -1L;
+            st.execute("LOCK TABLE " + wm + " IN EXCLUSIVE MODE;"
+                    + " SELECT commit_lsn FROM " + wm + " WHERE id = 1 FOR UPDATE;"
+                    + " SELECT count(*) FROM " + staging() + " WHERE writer_epoch = "
+                    + unit.writerEpoch() + " AND unit_seq = " + unit.unitSeq());
+            st.getMoreResults();
+            long stored;
+            try (ResultSet rs = st.getResultSet()) {
+                stored = rs.next() ? rs.getLong(1) : -1L;
+            }
+            st.getMoreResults();
+            try (ResultSet rs = st.getResultSet()) {
+                rs.next();
+                return new StoreState(stored, rs.getLong(1));
             }
         }
     }
 
     /**
-     * Splits a unit into deletes and upserts per view, after checking that it describes a
-     * possible state change: per key at most one image leaves and at most one arrives.
+     * Deletes the staged rows of every writer epoch below the unit's, once per epoch: their
+     * units can no longer reach the committer (see the class comment).
      */
-    private void split(StoreUnit unit, Map<String, List<StoreUnit.Change>> deletes,
-            Map<String, List<StoreUnit.Change>> upserts) throws IOException {
-        Map<List<String>, List<Integer>> countsPerKey = new LinkedHashMap<>();
-        for (StoreUnit.Change ch : unit.changes()) {
-            if (ch.count() == 0) {
-                continue;
-            }
-            countsPerKey.computeIfAbsent(Arrays.asList(ch.view(), ch.rowKey()),
-                    k -> new ArrayList<>()).add(ch.count());
-            (ch.count() < 0 ? deletes : upserts)
-                    .computeIfAbsent(ch.view(), v -> new ArrayList<>()).add(ch);
+    private long deleteGarbage(Connection c, long writerEpoch) throws SQLException {
+        if (writerEpoch <= cleanedBelowEpoch) {
+            return 0;
         }
-        for (Map.Entry<List<String>, List<Integer>> e : countsPerKey.entrySet()) {
-            List<Integer> counts = e.getValue();
-            long positives = counts.stream().filter(n -> n > 0).count();
-            long negatives = counts.stream().filter(n -> n < 0).count();
-            boolean unitCounts = counts.stream().allMatch(n -> n == 1 || n == -1);
-            if (!unitCounts || positives > 1 || negatives > 1) {
-                throw new IOException("inconsistent unit up to LSN " + unit.commitLsn() + ": view "
-                        + e.getKey().get(0) + " key " + e.getKey().get(1) + " has net counts "
-                        + counts + " (expected at most one -1 and one +1 image per key)");
-            }
+        try (PreparedStatement ps = c.prepareStatement(
+                "DELETE FROM " + staging() + " WHERE writer_epoch < ?")) {
+            ps.setLong(1, writerEpoch);
+            return ps.executeUpdate();
         }
     }
 
-    private int runBatch(Connection c, String view, List<StoreUnit.Change> changes,
-            boolean delete, Where where) throws SQLException, IOException {
-        where.view = view;
-        where.key = null;
-        TableShape shape = shape(c, view, changes.get(0).payload());
-        try (PreparedStatement ps = c.prepareStatement(delete ? shape.deleteSql() : shape.upsertSql())) {
-            for (StoreUnit.Change ch : changes) {
-                ps.setString(1, ch.payload());
-                ps.addBatch();
-            }
-            try {
-                ps.executeBatch();
-            } catch (BatchUpdateException e) {
-                where.key = failedKey(e, changes);
-                throw e;
-            }
-        }
-        return changes.size();
-    }
-
-    /**
-     * The key of the failing batch entry, from pgjdbc's "Batch entry N ..." message (its update
-     * counts do not reliably say which entry failed); null if unknown.
-     */
-    private static String failedKey(BatchUpdateException e, List<StoreUnit.Change> changes) {
-        Matcher m = BATCH_ENTRY.matcher(String.valueOf(e.getMessage()));
-        if (m.find()) {
-            int i = Integer.parseInt(m.group(1));
-            if (i >= 0 && i < changes.size()) {
-                return changes.get(i).rowKey();
-            }
-        }
-        return null;
-    }
-
-    private void writeWatermark(Connection c, StoreUnit unit) throws SQLException {
-        String sql = "INSERT INTO " + qualified("watermark")
-                + " (id, commit_lsn, source_txid, source_commit, applied_at)"
-                + " VALUES (1, ?, ?, to_timestamp(?::bigint / 1000.0), now())"
-                + " ON CONFLICT (id) DO UPDATE SET commit_lsn = EXCLUDED.commit_lsn,"
-                + " source_txid = EXCLUDED.source_txid, source_commit = EXCLUDED.source_commit,"
-                + " applied_at = EXCLUDED.applied_at";
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setLong(1, unit.commitLsn());
-            ps.setObject(2, unit.sourceTxid(), Types.BIGINT);
-            ps.setObject(3, unit.sourceCommitMs(), Types.BIGINT);
-            ps.executeUpdate();
+    /** A lost (or foreign) staged row must never turn into a silently different unit. */
+    private void checkStagedCount(StoreUnit unit, long found) throws IOException {
+        if (found != unit.stagedRows()) {
+            throw new IOException("unit " + unit.id() + " up to LSN " + unit.commitLsn()
+                    + ": its writer staged " + unit.stagedRows() + " rows, " + schema + "."
+                    + StagingCopy.TABLE + " holds " + found + " (rows lost or added since the"
+                    + " checkpoint, e.g. by a restore from an older checkpoint than the latest);"
+                    + " the unit cannot be applied");
         }
     }
 
     /**
-     * Reads a view's columns and primary key from the catalog, once. The first payload seen
-     * is checked against the columns: jsonb_populate_record would silently turn a misspelt
-     * key into NULL.
+     * Deletes the unit's staged rows, writes the watermark if the unit was applied, and
+     * commits; one round trip before the commit.
      */
-    private TableShape shape(Connection c, String view, String samplePayload)
+    private void finish(Connection c, StoreUnit unit, boolean applied, long garbage)
+            throws SQLException {
+        StringBuilder sql = new StringBuilder("DELETE FROM ").append(staging())
+                .append(" WHERE writer_epoch = ").append(unit.writerEpoch())
+                .append(" AND unit_seq = ").append(unit.unitSeq());
+        if (applied) {
+            sql.append("; INSERT INTO ").append(qualified("watermark"))
+                    .append(" (id, commit_lsn, source_txid, source_commit, applied_at) VALUES (1, ")
+                    .append(unit.commitLsn()).append(", ")
+                    .append(unit.sourceTxid() == null ? "NULL" : unit.sourceTxid().toString()).append(", ")
+                    .append(unit.sourceCommitMs() == null ? "NULL"
+                            : "to_timestamp(" + unit.sourceCommitMs() + " / 1000.0)")
+                    .append(", now()) ON CONFLICT (id) DO UPDATE SET commit_lsn = EXCLUDED.commit_lsn,"
+                            + " source_txid = EXCLUDED.source_txid, source_commit = EXCLUDED.source_commit,"
+                            + " applied_at = EXCLUDED.applied_at");
+        }
+        try (Statement st = c.createStatement()) {
+            st.execute(sql.toString());
+        }
+        c.commit();
+        if (unit.writerEpoch() > cleanedBelowEpoch) {
+            cleanedBelowEpoch = unit.writerEpoch();
+            if (garbage > 0) {
+                LOG.info("deleted {} staged rows of writer epochs below {}: units never committed",
+                        garbage, unit.writerEpoch());
+            }
+        }
+    }
+
+    /** A view's shape, read once; its payload keys are checked on one of the unit's images. */
+    private TableShape shape(Connection c, String view, NetTable.SamplePayload sample)
             throws SQLException, IOException {
         TableShape cached = shapes.get(view);
         if (cached != null) {
             return cached;
         }
-        String table = qualified(view);
-        List<String> columns = new ArrayList<>();
-        List<String> key = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT a.attname, COALESCE(a.attnum = ANY(i.indkey), false)"
-                        + " FROM pg_attribute a"
-                        + " LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary"
-                        + " WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped"
-                        + " ORDER BY a.attnum")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    columns.add(rs.getString(1));
-                    if (rs.getBoolean(2)) {
-                        key.add(rs.getString(1));
-                    }
-                }
-            }
-        }
-        if (columns.isEmpty()) {
-            throw new IOException("view '" + view + "' has no store table " + schema + "." + view
-                    + " (create it from sql/store/, or fix the view_name the job emits)");
-        }
-        if (key.isEmpty()) {
-            throw new IOException("store table " + schema + "." + view + " has no primary key");
-        }
-        checkPayloadKeys(c, view, new LinkedHashSet<>(columns), samplePayload);
-
-        StringBuilder match = new StringBuilder();
-        for (String k : key) {
-            match.append(match.length() == 0 ? "" : " AND ")
-                    .append("t.").append(quote(k)).append(" = r.").append(quote(k));
-        }
-        String record = "jsonb_populate_record(NULL::" + table + ", ?::jsonb)";
-        String deleteSql = "DELETE FROM " + table + " t USING " + record + " r WHERE " + match;
-        StringBuilder set = new StringBuilder();
-        for (String col : columns) {
-            if (!key.contains(col)) {
-                set.append(set.length() == 0 ? "" : ", ")
-                        .append(quote(col)).append(" = EXCLUDED.").append(quote(col));
-            }
-        }
-        String conflictKey = String.join(", ", key.stream().map(StoreCommitter::quote).toList());
-        String upsertSql = "INSERT INTO " + table + " SELECT * FROM " + record
-                + " ON CONFLICT (" + conflictKey + ") "
-                + (set.length() == 0 ? "DO NOTHING" : "DO UPDATE SET " + set);
-        TableShape shape = new TableShape(deleteSql, upsertSql);
+        TableShape shape = TableShape.read(c, schema, view, sample.get());
         shapes.put(view, shape);
         return shape;
-    }
-
-    private void checkPayloadKeys(Connection c, String view, Set<String> columns, String payload)
-            throws SQLException, IOException {
-        Set<String> keys = new LinkedHashSet<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT jsonb_object_keys(?::jsonb)")) {
-            ps.setString(1, payload);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    keys.add(rs.getString(1));
-                }
-            }
-        }
-        Set<String> missing = new TreeSet<>(columns);
-        missing.removeAll(keys);
-        Set<String> unknown = new TreeSet<>(keys);
-        unknown.removeAll(columns);
-        if (!missing.isEmpty() || !unknown.isEmpty()) {
-            throw new IOException("payload keys of view '" + view + "' do not match the columns of "
-                    + schema + "." + view + ": missing " + missing + ", unknown " + unknown);
-        }
     }
 
     private Connection connection() throws SQLException {
@@ -301,21 +248,14 @@ final class StoreCommitter implements Committer<StoreUnit> {
             }
             closeQuietly();
         }
-        Properties props = new Properties();
-        if (user != null) {
-            props.setProperty("user", user);
+        Connection c = StoreConnections.open(jdbcUrl, user, password, "catalog-view commit sink");
+        try (Statement st = c.createStatement()) {
+            st.execute(NetTable.CREATE);
+            c.commit();
+        } catch (SQLException e) {
+            c.close();
+            throw e;
         }
-        if (password != null) {
-            props.setProperty("password", password);
-        }
-        props.setProperty("ApplicationName", "catalog-view commit sink");
-        // The driver directly, not DriverManager: DriverManager only sees drivers of the
-        // system class loader, and the driver jar comes in through pipeline.jars.
-        Connection c = new org.postgresql.Driver().connect(jdbcUrl, props);
-        if (c == null) {
-            throw new SQLException("not a PostgreSQL JDBC URL: " + jdbcUrl);
-        }
-        c.setAutoCommit(false);
         conn = c;
         return c;
     }
@@ -352,8 +292,8 @@ final class StoreCommitter implements Committer<StoreUnit> {
         return quote(schema) + "." + quote(table);
     }
 
-    static String quote(String identifier) {
-        return "\"" + identifier.replace("\"", "\"\"") + "\"";
+    private String staging() {
+        return qualified(StagingCopy.TABLE);
     }
 
     /**
@@ -370,19 +310,5 @@ final class StoreCommitter implements Committer<StoreUnit> {
             msg = msg.substring(0, MAX_ERROR_CHARS) + "...";
         }
         return cause.getSQLState() == null ? msg : msg + " [SQLState " + cause.getSQLState() + "]";
-    }
-
-    /** Where in a unit an error happened, for the message. */
-    private static final class Where {
-        String view;
-        String key;
-
-        @Override
-        public String toString() {
-            if (view == null) {
-                return "";
-            }
-            return " (view " + view + (key == null ? "" : ", key " + key) + ")";
-        }
     }
 }

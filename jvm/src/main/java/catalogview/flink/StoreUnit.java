@@ -11,12 +11,25 @@ import java.util.Objects;
  * view delta between two source-transaction boundaries. {@code commitLsn} is the commit LSN of
  * the last source transaction in the unit, or -1 when the unit carried no marker (an error).
  *
+ * <p>A small unit carries its changes inline. A large one was staged by the writer, in
+ * chunks, in the store's unit_staging table under its unit id (writerEpoch, unitSeq); it then
+ * carries only how many rows it staged there. Chunks are netted each on its own, so the same
+ * image may appear in several chunks with counts that cancel out.
+ *
+ * @param writerEpoch the writer instance's epoch (from the store's unit_staging_epoch
+ *     sequence); {@link #LEGACY_EPOCH} for units restored from the first serializer version
+ * @param unitSeq the unit within its writer's epoch
  * @param commitLsn highest source commit LSN marked in this unit, -1 if none
  * @param sourceTxid source transaction id of that marker, if known
  * @param sourceCommitMs source commit time of that marker (epoch ms), if known
- * @param changes whole row images with a non-zero net count
+ * @param changes the inline whole row images with a non-zero net count (empty once staged)
+ * @param stagedRows rows the writer committed to unit_staging under this unit id
  */
-public record StoreUnit(long commitLsn, Long sourceTxid, Long sourceCommitMs, List<Change> changes) {
+public record StoreUnit(long writerEpoch, long unitSeq, long commitLsn, Long sourceTxid,
+        Long sourceCommitMs, List<Change> changes, long stagedRows) {
+
+    /** Epoch of units that have no writer epoch; the store's sequence starts above it. */
+    public static final long LEGACY_EPOCH = 0;
 
     /** A row image of one store table and how many times the unit adds (+) or retracts (-) it. */
     public record Change(String view, String rowKey, String payload, int count) {
@@ -28,5 +41,18 @@ public record StoreUnit(long commitLsn, Long sourceTxid, Long sourceCommitMs, Li
 
     public StoreUnit {
         changes = List.copyOf(changes);
+        if (stagedRows < 0) {
+            throw new IllegalArgumentException("negative staged row count " + stagedRows);
+        }
+    }
+
+    /** An inline unit without a writer epoch (restored from serializer version 1). */
+    public StoreUnit(long commitLsn, Long sourceTxid, Long sourceCommitMs, List<Change> changes) {
+        this(LEGACY_EPOCH, 0, commitLsn, sourceTxid, sourceCommitMs, changes, 0);
+    }
+
+    /** The unit id, for messages. */
+    public String id() {
+        return writerEpoch + "/" + unitSeq;
     }
 }

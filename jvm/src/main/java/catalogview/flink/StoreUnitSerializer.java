@@ -17,7 +17,9 @@ import org.apache.flink.core.memory.DataOutputSerializer;
  */
 public final class StoreUnitSerializer implements SimpleVersionedSerializer<StoreUnit> {
 
-    static final int VERSION = 1;
+    /** Version 2 adds the unit id and the staged row count. */
+    static final int VERSION = 2;
+    static final int VERSION_INLINE_ONLY = 1;
 
     @Override
     public int getVersion() {
@@ -27,29 +29,56 @@ public final class StoreUnitSerializer implements SimpleVersionedSerializer<Stor
     @Override
     public byte[] serialize(StoreUnit unit) throws IOException {
         DataOutputSerializer out = new DataOutputSerializer(256);
+        out.writeLong(unit.writerEpoch());
+        out.writeLong(unit.unitSeq());
         out.writeLong(unit.commitLsn());
         writeNullableLong(out, unit.sourceTxid());
         writeNullableLong(out, unit.sourceCommitMs());
-        out.writeInt(unit.changes().size());
-        for (StoreUnit.Change c : unit.changes()) {
-            writeString(out, c.view());
-            writeString(out, c.rowKey());
-            writeString(out, c.payload());
-            out.writeInt(c.count());
-        }
+        out.writeLong(unit.stagedRows());
+        writeChanges(out, unit.changes());
         return out.getCopyOfBuffer();
     }
 
     @Override
     public StoreUnit deserialize(int version, byte[] serialized) throws IOException {
-        if (version != VERSION) {
-            throw new IOException("unknown StoreUnit serializer version " + version
-                    + " (this build reads version " + VERSION + ")");
-        }
         DataInputDeserializer in = new DataInputDeserializer(serialized);
-        long commitLsn = in.readLong();
-        Long txid = readNullableLong(in);
-        Long commitMs = readNullableLong(in);
+        StoreUnit unit;
+        if (version == VERSION) {
+            long writerEpoch = in.readLong();
+            long unitSeq = in.readLong();
+            long commitLsn = in.readLong();
+            Long txid = readNullableLong(in);
+            Long commitMs = readNullableLong(in);
+            long stagedRows = in.readLong();
+            unit = new StoreUnit(writerEpoch, unitSeq, commitLsn, txid, commitMs,
+                    readChanges(in), stagedRows);
+        } else if (version == VERSION_INLINE_ONLY) {
+            long commitLsn = in.readLong();
+            Long txid = readNullableLong(in);
+            Long commitMs = readNullableLong(in);
+            unit = new StoreUnit(commitLsn, txid, commitMs, readChanges(in));
+        } else {
+            throw new IOException("unknown StoreUnit serializer version " + version
+                    + " (this build reads versions " + VERSION_INLINE_ONLY + " and " + VERSION + ")");
+        }
+        if (in.available() != 0) {
+            throw new IOException("trailing bytes after StoreUnit: " + in.available());
+        }
+        return unit;
+    }
+
+    private static void writeChanges(DataOutputSerializer out, List<StoreUnit.Change> changes)
+            throws IOException {
+        out.writeInt(changes.size());
+        for (StoreUnit.Change c : changes) {
+            writeString(out, c.view());
+            writeString(out, c.rowKey());
+            writeString(out, c.payload());
+            out.writeInt(c.count());
+        }
+    }
+
+    private static List<StoreUnit.Change> readChanges(DataInputDeserializer in) throws IOException {
         int n = in.readInt();
         List<StoreUnit.Change> changes = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -59,10 +88,7 @@ public final class StoreUnitSerializer implements SimpleVersionedSerializer<Stor
             int count = in.readInt();
             changes.add(new StoreUnit.Change(view, rowKey, payload, count));
         }
-        if (in.available() != 0) {
-            throw new IOException("trailing bytes after StoreUnit: " + in.available());
-        }
-        return new StoreUnit(commitLsn, txid, commitMs, changes);
+        return changes;
     }
 
     private static void writeNullableLong(DataOutputSerializer out, Long v) throws IOException {

@@ -21,6 +21,10 @@ import org.apache.flink.types.Row;
  * two checkpoint barriers into one {@link StoreUnit}; the committer applies it in one store
  * transaction together with the watermark row once the checkpoint completes.
  *
+ * <p>Memory is bounded by {@code maxImagesInMemory}: a larger unit is staged in the store in
+ * chunks by the writer and applied set-based by the committer (see {@link UnitWriter},
+ * {@link StoreCommitter}).
+ *
  * <p>Must run at parallelism 1: a unit is only a consistent cut if it holds every change
  * between two barriers.
  */
@@ -32,12 +36,27 @@ public class TransactionalStoreSink implements Sink<Row>, SupportsCommitter<Stor
     private final String user;
     private final String password;
     private final String schema;
+    private final int maxImagesInMemory;
 
     public TransactionalStoreSink(String jdbcUrl, String user, String password, String schema) {
+        this(jdbcUrl, user, password, schema, UnitWriter.DEFAULT_MAX_IMAGES_IN_MEMORY);
+    }
+
+    /**
+     * @param maxImagesInMemory netted row images the writer holds per unit before it stages
+     *     them in the store
+     */
+    public TransactionalStoreSink(String jdbcUrl, String user, String password, String schema,
+            int maxImagesInMemory) {
         this.jdbcUrl = Objects.requireNonNull(jdbcUrl, "jdbcUrl");
         this.user = user;
         this.password = password;
         this.schema = Objects.requireNonNull(schema, "schema");
+        if (maxImagesInMemory < 1) {
+            throw new IllegalArgumentException("maxImagesInMemory must be at least 1, got "
+                    + maxImagesInMemory);
+        }
+        this.maxImagesInMemory = maxImagesInMemory;
     }
 
     @Override
@@ -49,7 +68,7 @@ public class TransactionalStoreSink implements Sink<Row>, SupportsCommitter<Stor
                     + parallelism + "): each store transaction must hold every change between "
                     + "two checkpoint barriers; use sink_to(...).set_parallelism(1)");
         }
-        return new UnitWriter();
+        return new UnitWriter(maxImagesInMemory, new StoreStaging(jdbcUrl, user, password, schema));
     }
 
     @Override
@@ -68,6 +87,7 @@ public class TransactionalStoreSink implements Sink<Row>, SupportsCommitter<Stor
         // logs and the web UI.
         int q = jdbcUrl.indexOf('?');
         String url = q < 0 ? jdbcUrl : jdbcUrl.substring(0, q);
-        return "TransactionalStoreSink{" + url + ", user=" + user + ", schema=" + schema + "}";
+        return "TransactionalStoreSink{" + url + ", user=" + user + ", schema=" + schema
+                + ", maxImagesInMemory=" + maxImagesInMemory + "}";
     }
 }

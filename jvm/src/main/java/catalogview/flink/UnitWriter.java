@@ -3,6 +3,7 @@ package catalogview.flink;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,8 @@ import java.util.regex.Pattern;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
 import org.apache.flink.types.Row;
 import org.apache.flink.types.RowKind;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Collects the rows that arrive between two checkpoint barriers into one {@link StoreUnit}.
@@ -20,8 +23,20 @@ import org.apache.flink.types.RowKind;
  * another join subtask), so they are netted as a multiset of whole row images: only the net
  * count per (view, payload) matters, and that does not depend on arrival order. Holds nothing
  * across a barrier, so it needs no state: after a failure the source replays what was lost.
+ *
+ * <p>Memory is bounded: when more than {@code maxImagesInMemory} netted images are held, they
+ * go as one chunk to the {@link UnitStaging} (committed in the store) and netting starts
+ * afresh; the committer nets the chunks against each other. A unit that spilled stages its
+ * remainder too at prepareCommit and its committable carries only its id and row count; a unit
+ * that never spilled carries its changes inline and costs the writer no store round trip (but
+ * the one that takes the writer's epoch, for its first unit).
  */
 final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UnitWriter.class);
+
+    /** Default bound of netted images held in memory per unit. */
+    static final int DEFAULT_MAX_IMAGES_IN_MEMORY = 20_000;
 
     /** view_name of the rows that mark the end of a source transaction. */
     static final String MARKER_VIEW = "__watermark";
@@ -36,10 +51,29 @@ final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit> {
         int count;
     }
 
+    private final int maxImagesInMemory;
+    private final UnitStaging staging;
+
     private final Map<Image, Net> images = new LinkedHashMap<>();
     private long markerLsn = -1;
     private Long markerTxid;
     private Long markerCommitMs;
+
+    /** 0 until the first unit needs it (epochs start at 1). */
+    private long writerEpoch;
+    private long unitSeq = 1;
+    private long stagedRows;
+    private int stagedChunks;
+    private long stagingNanos;
+
+    UnitWriter(int maxImagesInMemory, UnitStaging staging) {
+        if (maxImagesInMemory < 1) {
+            throw new IllegalArgumentException("maxImagesInMemory must be at least 1, got "
+                    + maxImagesInMemory);
+        }
+        this.maxImagesInMemory = maxImagesInMemory;
+        this.staging = staging;
+    }
 
     @Override
     public void write(Row row, Context context) throws IOException {
@@ -65,7 +99,33 @@ final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit> {
         net.count += add ? 1 : -1;
         if (net.count == 0) {
             images.remove(image);
+        } else if (images.size() > maxImagesInMemory) {
+            spill();
         }
+    }
+
+    /** Hands the images held in memory to the staging as one chunk of the current unit. */
+    private void spill() throws IOException {
+        long started = System.nanoTime();
+        staging.stage(epoch(), unitSeq, changesInMemory());
+        stagingNanos += System.nanoTime() - started;
+        stagedRows += images.size();
+        stagedChunks++;
+        images.clear();
+    }
+
+    private Iterator<StoreUnit.Change> changesInMemory() {
+        return images.entrySet().stream()
+                .map(e -> new StoreUnit.Change(e.getKey().view(), e.getValue().rowKey,
+                        e.getKey().payload(), e.getValue().count))
+                .iterator();
+    }
+
+    private long epoch() throws IOException {
+        if (writerEpoch == 0) {
+            writerEpoch = staging.newEpoch();
+        }
+        return writerEpoch;
     }
 
     private void acceptMarker(String lsnText, String payload) throws IOException {
@@ -90,15 +150,28 @@ final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit> {
     }
 
     @Override
-    public Collection<StoreUnit> prepareCommit() {
-        if (markerLsn < 0 && images.isEmpty()) {
+    public Collection<StoreUnit> prepareCommit() throws IOException {
+        if (markerLsn < 0 && images.isEmpty() && stagedRows == 0) {
             return List.of();
         }
-        List<StoreUnit.Change> changes = new ArrayList<>(images.size());
-        images.forEach((img, net) ->
-                changes.add(new StoreUnit.Change(img.view(), net.rowKey, img.payload(), net.count)));
-        StoreUnit unit = new StoreUnit(markerLsn, markerTxid, markerCommitMs, changes);
+        List<StoreUnit.Change> inline = new ArrayList<>();
+        if (stagedRows > 0) {
+            // A unit that spilled goes to the store whole: the committable stays small.
+            if (!images.isEmpty()) {
+                spill();
+            }
+            LOG.info("unit {}/{} staged: {} rows in {} chunks, {} ms", writerEpoch, unitSeq,
+                    stagedRows, stagedChunks, stagingNanos / 1_000_000);
+        } else {
+            changesInMemory().forEachRemaining(inline::add);
+        }
+        StoreUnit unit = new StoreUnit(epoch(), unitSeq, markerLsn, markerTxid, markerCommitMs,
+                inline, stagedRows);
+        unitSeq++;
         images.clear();
+        stagedRows = 0;
+        stagedChunks = 0;
+        stagingNanos = 0;
         markerLsn = -1;
         markerTxid = null;
         markerCommitMs = null;
@@ -106,8 +179,9 @@ final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit> {
     }
 
     @Override
-    public void close() {
+    public void close() throws IOException {
         images.clear();
+        staging.close();
     }
 
     private static Pattern longField(String name) {

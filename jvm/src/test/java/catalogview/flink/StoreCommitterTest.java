@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -20,39 +17,26 @@ import java.util.TreeMap;
 
 import org.apache.flink.api.connector.sink2.Committer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The committer against a real PostgreSQL. Runs only when CATALOG_VIEW_TEST_JDBC_URL names a
- * database (user/password in the URL or CATALOG_VIEW_TEST_USER / _PASSWORD); each test gets a
- * fresh schema built from sql/store/001_catalog_view.sql and dropped afterwards.
+ * The committer against a real PostgreSQL (see {@link TestStore}: skipped without one); each
+ * test gets a fresh schema built from sql/store/ and dropped afterwards.
  */
 class StoreCommitterTest {
 
-    private static final String URL = System.getenv("CATALOG_VIEW_TEST_JDBC_URL");
-    private static final String USER = System.getenv("CATALOG_VIEW_TEST_USER");
-    private static final String PASSWORD = System.getenv("CATALOG_VIEW_TEST_PASSWORD");
-
+    private TestStore store;
     private String schema;
     private Connection admin;
     private StoreCommitter committer;
 
     @BeforeEach
     void setUp() throws Exception {
-        Assumptions.assumeTrue(URL != null && !URL.isBlank(),
-                "CATALOG_VIEW_TEST_JDBC_URL not set: no store to test against");
-        schema = "cv_test_" + Long.toHexString(System.nanoTime());
-        admin = DriverManager.getConnection(URL, USER, PASSWORD);
-        String ddl = Files.readString(Path.of("..", "sql", "store", "001_catalog_view.sql"));
-        try (Statement st = admin.createStatement()) {
-            st.execute("CREATE SCHEMA " + schema);
-            st.execute("SET search_path TO " + schema);
-            st.execute(ddl);
-            st.execute("RESET search_path");
-        }
-        committer = new StoreCommitter(URL, USER, PASSWORD, schema);
+        store = TestStore.create();
+        schema = store.schema;
+        admin = store.admin;
+        committer = store.committer();
     }
 
     @AfterEach
@@ -60,15 +44,12 @@ class StoreCommitterTest {
         if (committer != null) {
             committer.close();
         }
-        if (admin != null) {
-            try (Statement st = admin.createStatement()) {
-                st.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-            }
-            admin.close();
+        if (store != null) {
+            store.close();
         }
     }
 
-    private static String product(long id, String name) {
+    static String product(long id, String name) {
         return "{\"product_id\": " + id + ", \"name\": \"" + name + "\", \"slug\": \"p" + id + "\","
                 + " \"description\": \"\", \"rating\": null, \"product_type_id\": 1,"
                 + " \"product_type_name\": \"t\", \"product_type_slug\": \"t\", \"category_id\": 3,"
@@ -77,7 +58,7 @@ class StoreCommitterTest {
                 + " \"attributes\": {}, \"variants\": {\"7\": {\"sku\": \"S7\", \"name\": \"v\", \"attributes\": {}}}}";
     }
 
-    private static String listing(long productId, long channelId, String price) {
+    static String listing(long productId, long channelId, String price) {
         return "{\"product_id\": " + productId + ", \"channel_id\": " + channelId
                 + ", \"channel_slug\": \"web\", \"currency_code\": \"EUR\", \"is_published\": true,"
                 + " \"publication_date\": \"2024-05-01\", \"visible_in_listings\": false,"

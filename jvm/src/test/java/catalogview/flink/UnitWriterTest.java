@@ -16,13 +16,14 @@ import org.junit.jupiter.api.Test;
 
 class UnitWriterTest {
 
-    private final UnitWriter writer = new UnitWriter();
+    private final FakeStaging staging = new FakeStaging(7);
+    private UnitWriter writer = new UnitWriter(UnitWriter.DEFAULT_MAX_IMAGES_IN_MEMORY, staging);
 
     private void write(RowKind kind, String view, String key, String payload) throws IOException {
         writer.write(Row.ofKind(kind, view, key, payload), null);
     }
 
-    private StoreUnit single() {
+    private StoreUnit single() throws IOException {
         Collection<StoreUnit> units = writer.prepareCommit();
         assertEquals(1, units.size());
         return units.iterator().next();
@@ -34,6 +35,7 @@ class UnitWriterTest {
         write(RowKind.INSERT, "product", "1", "{\"a\":1}");
         write(RowKind.DELETE, "product", "1", "{\"a\":1}");
         assertTrue(writer.prepareCommit().isEmpty(), "rows that net to zero are no unit");
+        assertEquals(0, staging.epochsTaken, "no unit, no store round trip");
     }
 
     @Test
@@ -73,6 +75,83 @@ class UnitWriterTest {
         StoreUnit unit = single();
         assertEquals(-1L, unit.commitLsn());
         assertEquals(1, unit.changes().size());
+    }
+
+    @Test
+    void smallUnitsStayInlineAndTakeOneEpochPerWriter() throws IOException {
+        write(RowKind.INSERT, "product", "1", "{\"v\":1}");
+        write(RowKind.INSERT, "__watermark", "10", "{}");
+        StoreUnit first = single();
+        write(RowKind.INSERT, "product", "2", "{\"v\":2}");
+        write(RowKind.INSERT, "__watermark", "11", "{}");
+        StoreUnit second = single();
+        assertEquals(List.of(7L, 7L), List.of(first.writerEpoch(), second.writerEpoch()));
+        assertEquals(List.of(1L, 2L), List.of(first.unitSeq(), second.unitSeq()));
+        assertEquals(List.of(0L, 0L), List.of(first.stagedRows(), second.stagedRows()));
+        assertEquals(1, second.changes().size());
+        assertEquals(1, staging.epochsTaken);
+        assertTrue(staging.chunks.isEmpty(), "a unit within the bound is never staged");
+    }
+
+    @Test
+    void spillsWhenTheBoundIsExceededAndStagesTheRestAtPrepareCommit() throws IOException {
+        writer = new UnitWriter(3, staging);
+        for (int i = 1; i <= 3; i++) {
+            write(RowKind.INSERT, "product", "" + i, "{\"v\":" + i + "}");
+        }
+        assertTrue(staging.chunks.isEmpty(), "3 images are within a bound of 3");
+        // netting to zero frees room: still nothing staged.
+        write(RowKind.DELETE, "product", "3", "{\"v\":3}");
+        write(RowKind.INSERT, "product", "3", "{\"v\":3}");
+        assertTrue(staging.chunks.isEmpty());
+        write(RowKind.INSERT, "product", "4", "{\"v\":4}");
+        assertEquals(1, staging.chunks.size(), "the 4th image exceeds the bound");
+        assertEquals(4, staging.chunks.get(0).changes().size());
+        // a retraction of an image already staged goes into a later chunk, netted there.
+        write(RowKind.DELETE, "product", "1", "{\"v\":1}");
+        write(RowKind.INSERT, "__watermark", "20", "{\"source_txid\": 3, \"source_commit_ms\": 4}");
+        StoreUnit unit = single();
+        assertEquals(2, staging.chunks.size(), "the remainder is staged at prepareCommit");
+        assertEquals(List.of(new StoreUnit.Change("product", "1", "{\"v\":1}", -1)),
+                staging.chunks.get(1).changes());
+        assertEquals(new StoreUnit(7, 1, 20, 3L, 4L, List.of(), 5), unit);
+        for (FakeStaging.Chunk chunk : staging.chunks) {
+            assertEquals(List.of(7L, 1L), List.of(chunk.writerEpoch(), chunk.unitSeq()));
+        }
+
+        // the next unit starts in memory again, under the next unit id.
+        write(RowKind.INSERT, "product", "5", "{\"v\":5}");
+        write(RowKind.INSERT, "__watermark", "21", "{}");
+        StoreUnit next = single();
+        assertEquals(2, staging.chunks.size());
+        assertEquals(2L, next.unitSeq());
+        assertEquals(0L, next.stagedRows());
+        assertEquals(1, next.changes().size());
+    }
+
+    @Test
+    void aSpilledUnitWithNothingLeftInMemoryStillCarriesItsCount() throws IOException {
+        writer = new UnitWriter(1, staging);
+        write(RowKind.INSERT, "product", "1", "{\"v\":1}");
+        write(RowKind.INSERT, "product", "2", "{\"v\":2}");
+        write(RowKind.DELETE, "product", "1", "{\"v\":1}");
+        write(RowKind.DELETE, "product", "2", "{\"v\":2}");
+        // staged +1 +1, then -1 -1 in memory (2 images > 1: staged too): all cancel in the store.
+        StoreUnit unit = single();
+        assertEquals(-1L, unit.commitLsn());
+        assertEquals(4L, unit.stagedRows());
+        assertTrue(unit.changes().isEmpty());
+    }
+
+    @Test
+    void closeClosesTheStaging() throws IOException {
+        writer.close();
+        assertTrue(staging.closed);
+    }
+
+    @Test
+    void rejectsANonPositiveBound() {
+        assertThrows(IllegalArgumentException.class, () -> new UnitWriter(0, staging));
     }
 
     @Test
