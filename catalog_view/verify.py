@@ -428,12 +428,15 @@ def judge_by_state(
     if indexes:
         detail = f"the store went back from commit #{previous_index} to #{indexes[-1]}"
         return previous_index, Violation("backwards", recording.at(indexes[-1]).txid, detail)
-    last = recording.last
-    expected = None if last is None else recording.state(last.txid)
+    # Described against the state the store should move to next.
+    following = len(recording) - 1 if previous_index is None else previous_index + 1
+    nearest = recording.at(min(following, len(recording) - 1)) if len(recording) else None
+    expected = None if nearest is None else recording.state(nearest.txid)
     detail = "equals no recorded state; " + (
-        f"against the last (txid {last.txid}): {expected.difference(observation.state)}"
-        if last is not None and expected is not None
-        else "nothing recorded"
+        f"against the next one after the last shown (txid {nearest.txid}): "
+        + expected.difference(observation.state)
+        if nearest is not None and expected is not None
+        else "(rows of the nearest state no longer kept)"
     )
     return previous_index, Violation("no_source_state", None, detail)
 
@@ -857,6 +860,11 @@ class VerifyOptions:
     faults: tuple[str, ...] = ()
     # Scenarios started per second at most (None: as fast as they go).
     rate: float | None = None
+
+    def __post_init__(self) -> None:
+        # baseline=True (what it was before there were two) means "python".
+        if isinstance(self.baseline, bool):
+            object.__setattr__(self, "baseline", "python" if self.baseline else None)
 
     def validate(self) -> None:
         for name in ("transactions", "parallelism", "connections"):

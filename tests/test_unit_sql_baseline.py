@@ -106,9 +106,11 @@ def test_verify_baseline_option(extra: list[str], baseline: str | None) -> None:
     assert options.baseline == baseline and options.transactions == 5
 
 
-def test_verify_refuses_an_unknown_pipeline() -> None:
+def test_verify_refuses_an_unknown_pipeline_and_takes_true_for_python() -> None:
     with pytest.raises(VerifyError, match="--baseline must be one of python, sql"):
         VerifyOptions(baseline="spark").validate()
+    assert VerifyOptions(baseline=True).baseline == "python"  # type: ignore[arg-type]
+    assert VerifyOptions(baseline=False).baseline is None  # type: ignore[arg-type]
 
 
 def test_bench_baseline_option_names_the_burst() -> None:

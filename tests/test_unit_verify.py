@@ -181,6 +181,7 @@ def test_judging_by_state_accepts_any_recorded_state_from_the_last_one_shown_on(
     half = _state(product=_product(name="half-applied"))
     index, violation = judge_by_state(recording, Observation(0.0, None, half), 1)
     assert index == 1 and violation is not None and violation.kind == "no_source_state"
+    assert "against the next one after the last shown (txid 102)" in violation.detail
     assert "1 changed [(7,)]" in violation.detail
 
 
