@@ -33,11 +33,12 @@ import psycopg
 from catalog_view.demo import converged
 from catalog_view.errors import CatalogViewError
 from catalog_view.settings import Settings
-from catalog_view.stack.job import BASELINES, FlinkJob, read_watermark, taken_over, wrote_since
+from catalog_view.stack.job import FlinkJob, read_watermark, taken_over, wrote_since
 from catalog_view.stack.process import group_rss_bytes
 from catalog_view.verify import xid32
 from catalog_view.waiting import wait_until
 from catalog_view.workload import BULK_ROWS_PER_PRODUCT, import_products
+from flink_jobs.options import BASELINES
 
 TIMEOUT_S = 900.0
 

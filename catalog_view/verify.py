@@ -67,7 +67,7 @@ from psycopg.types.json import set_json_loads
 from catalog_view.errors import CatalogViewError
 from catalog_view.reference import REFERENCE_DIR, VIEW_KEYS, Rows, diff
 from catalog_view.settings import Settings
-from catalog_view.stack.job import BASELINES
+from flink_jobs.options import BASELINES
 
 if TYPE_CHECKING:
     from catalog_view.stack.job import FlinkJob
@@ -101,7 +101,7 @@ STORE_RETRY_S = 0.5
 VIOLATION_EXAMPLES = 5
 ROW_HASH_STATES = 256
 EVENT_TIMEOUT_S = 120.0
-# How reports name each pipeline (--baseline: catalog_view.stack.job BASELINES).
+# How reports name each pipeline (--baseline: flink_jobs.options BASELINES).
 PIPELINE_NAMES: dict[str | None, str] = {
     None: "aligned",
     "python": "baseline (plain join)",

@@ -18,12 +18,12 @@ from catalog_view.settings import REPO_ROOT, Settings
 from catalog_view.stack import jars
 from catalog_view.stack.process import ManagedProcess
 from catalog_view.stack.status import ComponentStatus
+from flink_jobs.options import BASELINES
 
-# Which pipeline without transaction alignment to run (flink_jobs.options
-# BASELINES): "python" or "sql"; None (or False) for the aligned job, True for
-# "python" (what a plain `--baseline` meant before there were two).
+# Which pipeline without transaction alignment to run (BASELINES): "python"
+# or "sql"; None (or False) for the aligned job, True for "python" (what a
+# plain `--baseline` meant before there were two).
 Baseline = str | bool | None
-BASELINES = ("python", "sql")
 
 
 def baseline_pipeline(baseline: Baseline) -> str | None:
