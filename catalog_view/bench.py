@@ -4,8 +4,10 @@ same run.
 
 1. burst: K small source transactions (a category, a product in it, a
    variant and its price) committed back to back; the time from the first
-   commit until the store equals the reference queries, for the plain-join
-   baseline pipeline and for the aligned pipeline (ratio aligned / baseline).
+   commit until the store equals the reference queries, for a baseline
+   pipeline (--baseline: python, the plain join written row by row, or sql,
+   plain Flink SQL with JDBC sinks) and for the aligned pipeline (ratio
+   aligned / baseline).
 2. large transactions: one bulk import of N rows in ONE source transaction,
    for each N, on a job just restored from its checkpoint; the time from its
    commit until the watermark names it, and the job's peak resident memory
@@ -31,11 +33,12 @@ import psycopg
 from catalog_view.demo import converged
 from catalog_view.errors import CatalogViewError
 from catalog_view.settings import Settings
-from catalog_view.stack.job import FlinkJob, read_watermark, wrote_since
+from catalog_view.stack.job import FlinkJob, read_watermark, taken_over, wrote_since
 from catalog_view.stack.process import group_rss_bytes
 from catalog_view.verify import xid32
 from catalog_view.waiting import wait_until
 from catalog_view.workload import BULK_ROWS_PER_PRODUCT, import_products
+from flink_jobs.options import BASELINES
 
 TIMEOUT_S = 900.0
 
@@ -70,7 +73,7 @@ class BenchReport:
 
     def lines(self) -> list[str]:
         out = []
-        base = next((b for b in self.bursts if b.pipeline == "baseline"), None)
+        base = next((b for b in self.bursts if b.pipeline.startswith("baseline")), None)
         for b in self.bursts:
             ratio = f", {b.seconds / base.seconds:.2f}x the baseline's time" if base else ""
             out.append(
@@ -207,12 +210,19 @@ def run_large(
     return LargeTransactionResult(products * BULK_ROWS_PER_PRODUCT, seconds, extra)
 
 
-def _start_job(settings: Settings, job: FlinkJob, parallelism: int, baseline: bool) -> None:
+def pipeline_name(baseline: str | None) -> str:
+    """How a burst names its pipeline: aligned, baseline (python), baseline-sql."""
+    if baseline is None:
+        return "aligned"
+    return "baseline" if baseline == "python" else f"baseline-{baseline}"
+
+
+def _start_job(settings: Settings, job: FlinkJob, parallelism: int, baseline: str | None) -> None:
     since = job.restart(parallelism=parallelism, baseline=baseline, fresh=True)
-    pipeline = "baseline" if baseline else "aligned"
+    pipeline = pipeline_name(baseline)
     _log(f"{pipeline} job started at parallelism {parallelism}; waiting for its replay")
     wait_until(
-        lambda: wrote_since(settings, since) and converged(settings),
+        lambda: taken_over(settings, since, baseline) and converged(settings),
         timeout_s=TIMEOUT_S,
         what=f"{pipeline} job replayed the capture",
         interval_s=0.5,
@@ -220,7 +230,12 @@ def _start_job(settings: Settings, job: FlinkJob, parallelism: int, baseline: bo
 
 
 def run_bench(
-    settings: Settings, parallelism: int, burst: int, sizes: list[int], products: int
+    settings: Settings,
+    parallelism: int,
+    burst: int,
+    sizes: list[int],
+    products: int,
+    baseline: str = "python",
 ) -> BenchReport:
     from catalog_view.seed import seed_catalog
     from catalog_view.stack.local import LocalStack
@@ -233,9 +248,9 @@ def run_bench(
     seed_catalog(settings, products, seed=7, reset=True, progress=False)
     report = BenchReport(parallelism)
     try:
-        for offset, baseline in ((0, True), (burst, False)):
-            _start_job(settings, job, parallelism, baseline)
-            result = run_burst(settings, "baseline" if baseline else "aligned", burst, offset)
+        for offset, pipeline in ((0, baseline), (burst, None)):
+            _start_job(settings, job, parallelism, pipeline)
+            result = run_burst(settings, pipeline_name(pipeline), burst, offset)
             _log(f"burst {result.pipeline}: {result.seconds:.1f}s")
             report.bursts.append(result)
         for size in sizes:
@@ -268,6 +283,13 @@ def add_bench_command(subparsers: Any) -> None:
     )
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--burst", type=int, default=300, help="small transactions per burst")
+    parser.add_argument(
+        "--baseline",
+        choices=BASELINES,
+        default="python",
+        help="the burst's baseline pipeline: 'python' (the plain join written row by row) or "
+        "'sql' (plain Flink SQL, JDBC sinks)",
+    )
     parser.add_argument("--rows", default="1000,10000,50000", help="rows of each large transaction")
     parser.add_argument("--products", type=int, default=200, help="products seeded first")
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
@@ -280,7 +302,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.parallelism < 1 or args.burst < 1:
         raise BenchError("--parallelism and --burst must be >= 1")
     report = run_bench(
-        load_settings(), args.parallelism, args.burst, parse_sizes(args.rows), args.products
+        load_settings(),
+        args.parallelism,
+        args.burst,
+        parse_sizes(args.rows),
+        args.products,
+        baseline=args.baseline,
     )
     for line in report.lines():
         print(line)

@@ -26,7 +26,7 @@ from psycopg import sql
 from catalog_view.errors import CatalogViewError
 from catalog_view.settings import Settings
 from catalog_view.stack.java import port_open
-from catalog_view.stack.job import FlinkJob
+from catalog_view.stack.job import Baseline, FlinkJob
 from catalog_view.stack.local import LocalStack
 from catalog_view.waiting import wait_until
 from connectors.register import ConnectClient
@@ -131,7 +131,7 @@ class Injected:
         return min(after) - self.started if after else None
 
 
-def restart_job(job: FlinkJob, parallelism: int, baseline: bool) -> Fault:
+def restart_job(job: FlinkJob, parallelism: int, baseline: Baseline) -> Fault:
     def run() -> str:
         started = time.monotonic()
         if not job.process.kill():
@@ -220,7 +220,7 @@ def build_fault(name: str, stack: LocalStack, gate: WorkloadGate) -> Fault:
         return store_outage(stack.settings)
     if name == "source":
         return restart_postgres(stack, gate)
-    return restart_job(stack.job, stack.settings.flink_parallelism, baseline=False)
+    return restart_job(stack.job, stack.settings.flink_parallelism, baseline=None)
 
 
 class FaultRunner:

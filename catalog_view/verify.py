@@ -21,13 +21,24 @@ states. The checker never writes to the store.
 
 A run: stack up without the job (re-runnable) -> stop any running job ->
 reset the catalog (DELETE, then a seeded catalog) -> start the job with the
-requested parallelism (fresh replay unless --restore; --baseline for the plain
-join) -> commit a recorded setup transaction (the fan-out tree) and wait until
-the watermark names it -> run the workload on --connections connections while
-sampling (with --restart-job, killing and restoring the job at evenly spaced
-points) -> commit a recorded end marker and wait for the final state -> stop
-the job. The stack stays up (--stack-down stops it too). Exit status: 0 only
-with no violation and final equality; 1 otherwise; 2 for an error.
+requested parallelism (fresh replay unless --restore; --baseline [python|sql]
+for a pipeline without alignment) -> commit a recorded setup transaction (the
+fan-out tree) and wait until the watermark names it -> run the workload on
+--connections connections while sampling (with --restart-job, killing and
+restoring the job at evenly spaced points) -> commit a recorded end marker and
+wait for the final state -> stop the job. The stack stays up (--stack-down
+stops it too). Exit status: 0 only with no violation and final equality; 1
+otherwise; 2 for an error.
+
+--baseline sql (plain Flink SQL with a JDBC sink) writes no watermark, so it is
+judged by reference comparison instead: the initial sync waits until the store
+equals the setup transaction's recorded state; an observation is judged against
+every recorded state: it must equal one (the earliest at or after the last one
+it showed), else it is a violation ("no_source_state": the store shows a state
+the source never had; "backwards": only a state older than one already shown).
+Final equality: the store equals the last recorded state. A state recorded
+right after its COMMIT cannot be seen in the store before it is recorded: the
+capture takes far longer than the recording.
 """
 
 from __future__ import annotations
@@ -56,6 +67,7 @@ from psycopg.types.json import set_json_loads
 from catalog_view.errors import CatalogViewError
 from catalog_view.reference import REFERENCE_DIR, VIEW_KEYS, Rows, diff
 from catalog_view.settings import Settings
+from flink_jobs.options import BASELINES
 
 if TYPE_CHECKING:
     from catalog_view.stack.job import FlinkJob
@@ -89,6 +101,12 @@ STORE_RETRY_S = 0.5
 VIOLATION_EXAMPLES = 5
 ROW_HASH_STATES = 256
 EVENT_TIMEOUT_S = 120.0
+# How reports name each pipeline (--baseline: flink_jobs.options BASELINES).
+PIPELINE_NAMES: dict[str | None, str] = {
+    None: "aligned",
+    "python": "baseline (plain join)",
+    "sql": "SQL baseline (Flink SQL, JDBC sink, no watermark)",
+}
 
 Key = tuple[Any, ...]
 
@@ -276,6 +294,10 @@ class ViewState:
 # -- the recording of Q(S(t)) ------------------------------------------------------
 
 
+def _digest_key(digests: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(digests.items()))
+
+
 @dataclass(frozen=True)
 class Recorded:
     index: int
@@ -296,6 +318,8 @@ class Recording:
         self._order: list[Recorded] = []
         self._rows: OrderedDict[int, ViewState] = OrderedDict()
         self._keep_rows = keep_rows
+        # Commit indexes by the digests of their state (judging by state).
+        self._by_digests: dict[tuple[tuple[str, str], ...], list[int]] = {}
 
     def add(self, txid: int, committed_at: float, state: ViewState) -> Recorded:
         with self._lock:
@@ -305,6 +329,7 @@ class Recording:
             entry = Recorded(len(self._order), txid, committed_at, state.digests)
             self._order.append(entry)
             self._by_xid[xid] = entry
+            self._by_digests.setdefault(_digest_key(state.digests), []).append(entry.index)
             self._rows[xid] = state
             while len(self._rows) > self._keep_rows:
                 self._rows.popitem(last=False)
@@ -313,6 +338,15 @@ class Recording:
     def lookup(self, txid: int) -> Recorded | None:
         with self._lock:
             return self._by_xid.get(xid32(txid))
+
+    def indexes_with(self, digests: dict[str, str]) -> list[int]:
+        """The commit indexes whose recorded state has these digests, ascending."""
+        with self._lock:
+            return list(self._by_digests.get(_digest_key(digests), ()))
+
+    def at(self, index: int) -> Recorded:
+        with self._lock:
+            return self._order[index]
 
     def state(self, txid: int) -> ViewState | None:
         with self._lock:
@@ -381,6 +415,32 @@ def judge(
     return entry.index, None
 
 
+def judge_by_state(
+    recording: Recording, observation: Observation, previous_index: int | None
+) -> tuple[int | None, Violation | None]:
+    """For a pipeline without a watermark (the SQL baseline): the commit index
+    whose recorded state the observation equals, the earliest at or after the
+    last one shown, and what is wrong with it (C1 by reference comparison, C2)."""
+    indexes = recording.indexes_with(observation.state.digests)
+    later = [i for i in indexes if previous_index is None or i >= previous_index]
+    if later:
+        return later[0], None
+    if indexes:
+        detail = f"the store went back from commit #{previous_index} to #{indexes[-1]}"
+        return previous_index, Violation("backwards", recording.at(indexes[-1]).txid, detail)
+    # Described against the state the store should move to next.
+    following = len(recording) - 1 if previous_index is None else previous_index + 1
+    nearest = recording.at(min(following, len(recording) - 1)) if len(recording) else None
+    expected = None if nearest is None else recording.state(nearest.txid)
+    detail = "equals no recorded state; " + (
+        f"against the next one after the last shown (txid {nearest.txid}): "
+        + expected.difference(observation.state)
+        if nearest is not None and expected is not None
+        else "(rows of the nearest state no longer kept)"
+    )
+    return previous_index, Violation("no_source_state", None, detail)
+
+
 @dataclass(frozen=True)
 class LagSummary:
     observed: int
@@ -413,10 +473,13 @@ def commit_to_visible(
 
 
 class Judge:
-    """Running totals over observations; thread safe."""
+    """Running totals over observations; thread safe. `by_state`: judge
+    observations by their state alone (judge_by_state), for a pipeline that
+    writes no watermark."""
 
-    def __init__(self, recording: Recording) -> None:
+    def __init__(self, recording: Recording, by_state: bool = False) -> None:
         self.recording = recording
+        self.by_state = by_state
         self._lock = threading.Lock()
         self.observations = 0
         self.violations = 0
@@ -424,8 +487,11 @@ class Judge:
         self.seen: list[tuple[float, int]] = []
         self.last_index: int | None = None
         self.last_ok = False
+        self._last_digests: dict[str, str] = {}
 
     def observe(self, observation: Observation) -> Violation | None:
+        if self.by_state:
+            return self._observe_state(observation)
         with self._lock:
             index, violation = judge(self.recording, observation, self.last_index)
             if observation.txid is not None:
@@ -443,11 +509,32 @@ class Judge:
             self.last_ok = violation is None and observation.txid is not None
             return violation
 
+    def _observe_state(self, observation: Observation) -> Violation | None:
+        with self._lock:
+            index, violation = judge_by_state(self.recording, observation, self.last_index)
+            self.observations += 1
+            if violation is not None:
+                self.violations += 1
+                if len(self.examples) < VIOLATION_EXAMPLES:
+                    self.examples.append(violation)
+            elif index is not None:
+                self.last_index = max(index, self.last_index or 0)
+                self.seen.append((observation.at, index))
+            self._last_digests = observation.state.digests
+            self.last_ok = violation is None
+            return violation
+
     def at_final(self) -> bool:
-        """The latest observation showed the last recorded state, and it matched."""
+        """The latest observation showed the last recorded state, and it matched
+        (by state: it equals the last recorded state, which may also be the
+        state of an earlier commit)."""
         last = self.recording.last
         with self._lock:
-            return last is not None and self.last_ok and self.last_index == last.index
+            if last is None or not self.last_ok:
+                return False
+            if self.by_state:
+                return self._last_digests == last.digests
+            return self.last_index == last.index
 
 
 # -- reading the store ---------------------------------------------------------------
@@ -751,7 +838,9 @@ class VerifyOptions:
     transactions: int = 200
     parallelism: int = 1
     seed: int = 1
-    baseline: bool = False
+    # None: the transaction-aligned job; "python" or "sql": a pipeline without
+    # alignment (flink_jobs.options BASELINES), expected to show violations.
+    baseline: str | None = None
     products: int = 30
     connections: int = 2
     scale: Scale = field(default_factory=Scale)
@@ -772,6 +861,11 @@ class VerifyOptions:
     # Scenarios started per second at most (None: as fast as they go).
     rate: float | None = None
 
+    def __post_init__(self) -> None:
+        # baseline=True (what it was before there were two) means "python".
+        if isinstance(self.baseline, bool):
+            object.__setattr__(self, "baseline", "python" if self.baseline else None)
+
     def validate(self) -> None:
         for name in ("transactions", "parallelism", "connections"):
             if getattr(self, name) < 1:
@@ -780,6 +874,10 @@ class VerifyOptions:
             raise VerifyError(f"--products must be >= 0, got {self.products}")
         if self.rate is not None and self.rate <= 0:
             raise VerifyError(f"--rate must be > 0, got {self.rate}")
+        if self.baseline is not None and self.baseline not in BASELINES:
+            raise VerifyError(
+                f"--baseline must be one of {', '.join(BASELINES)}, got {self.baseline!r}"
+            )
         if min(self.sync_timeout_s, self.final_timeout_s) <= 0:
             raise VerifyError("timeouts must be > 0")
         try:
@@ -799,7 +897,7 @@ class VerifyReport:
     transactions: int
     seed: int
     parallelism: int
-    baseline: bool
+    baseline: str | None
     connections: int
     duration_s: float
     scenarios: dict[str, int]
@@ -825,7 +923,7 @@ class VerifyReport:
         lag = "n/a"
         if self.lag_p50_ms is not None and self.lag_p99_ms is not None:
             lag = f"p50 {self.lag_p50_ms:.0f} ms, p99 {self.lag_p99_ms:.0f} ms"
-        mode = "baseline (plain join)" if self.baseline else "aligned"
+        mode = PIPELINE_NAMES[self.baseline]
         out = [
             f"verify: {self.transactions} source transactions, {mode} pipeline at "
             f"parallelism {self.parallelism}, seed {self.seed}, {self.duration_s:.1f}s",
@@ -919,7 +1017,8 @@ def _initial_sync(
 ) -> None:
     """Wait until the watermark names the setup transaction (the only one
     recorded so far). Its rows are not awaited: from here on the sampler judges
-    them, so a pipeline that never converges shows up as violations."""
+    them, so a pipeline that never converges shows up as violations. Judging by
+    state (no watermark), wait until the store equals the setup's state."""
     from catalog_view.waiting import WaitTimeout, wait_until
 
     setup = judge.recording.last
@@ -932,15 +1031,23 @@ def _initial_sync(
                 raise VerifyError(
                     f"the Flink job exited during the initial sync: {_job_log(settings)}"
                 )
+            if judge.by_state:
+                return observe(conn, settings).state.digests == setup.digests
             seen[0] = read_watermark_txid(conn, settings)
             return seen[0] is not None and xid32(seen[0]) == xid32(setup.txid)
 
         try:
             wait_until(synced, timeout_s=timeout_s, what="initial sync", interval_s=0.2)
         except WaitTimeout as exc:
+            never = (
+                f"the store never equaled the state of the setup transaction {setup.txid} "
+                f"({_final_difference(settings, judge.recording)})"
+                if judge.by_state
+                else f"the watermark never named the setup transaction {setup.txid} "
+                f"(last seen: {seen[0]})"
+            )
             raise VerifyError(
-                f"{exc}: the watermark never named the setup transaction {setup.txid} "
-                f"(last seen: {seen[0]}); see {_job_log(settings)} and "
+                f"{exc}: {never}; see {_job_log(settings)} and "
                 f"{settings.data_dir / 'logs' / 'flink'}"
             ) from None
 
@@ -964,12 +1071,13 @@ def run_verify(settings: Settings, options: VerifyOptions) -> VerifyReport:
     _log(
         f"seed {options.seed} (replay: --seed {options.seed}), "
         f"{workload.transactions} transactions in {len(workload.scenarios)} scenarios, "
-        f"parallelism {options.parallelism}{', baseline' if options.baseline else ''}"
+        f"parallelism {options.parallelism}, {PIPELINE_NAMES[options.baseline]}"
     )
     started = time.monotonic()
     settings = prepare(settings, options)
     recording = Recording()
-    judge = Judge(recording)
+    # The SQL baseline writes no watermark: judged by reference comparison.
+    judge = Judge(recording, by_state=options.baseline == "sql")
     every = max(10, workload.transactions // 20)
     recorder = Recorder(settings, recording, _progress(judge, workload.transactions, every))
     try:
@@ -1099,7 +1207,15 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--parallelism", type=int, default=1, help="Flink parallelism")
     parser.add_argument("--seed", type=int, default=None, help="workload seed (default: random)")
     parser.add_argument(
-        "--baseline", action="store_true", help="judge the plain-join pipeline (expect violations)"
+        "--baseline",
+        nargs="?",
+        const="python",
+        choices=BASELINES,
+        default=None,
+        help="judge a pipeline without transaction alignment (expect violations): 'python' "
+        "(alone: the default), the plain join written row by row, or 'sql', plain Flink SQL "
+        "with JDBC sinks and no watermark (judged by comparing the store with every recorded "
+        "state)",
     )
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     parser.add_argument("--products", type=int, default=30, help="products seeded before the run")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from flink_jobs.options import VIEWS, JobOptions, parse_options
 from flink_jobs.pipeline import build_aligned, build_baseline, create_environment
+from flink_jobs.sql_baseline import run_sql_baseline
 from flink_jobs.store_writer import reset_store
 
 
@@ -38,6 +39,8 @@ def latest_checkpoint(checkpoint_dir: Path) -> Path | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options: JobOptions = parse_options(argv)
+    if options.baseline == "sql":
+        return run_sql_baseline(options)
     restore = None
     if not (options.baseline or options.fresh):
         restore = latest_checkpoint(options.checkpoint_dir)

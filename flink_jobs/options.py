@@ -12,6 +12,10 @@ from flink_jobs.topics import CaptureTopics
 
 STORE_PASSWORD_ENV = "CATALOG_VIEW_STORE_PASSWORD"
 VIEWS = ("product", "product_channel")
+# --baseline PIPELINE: "python" (row-by-row writer, flink_jobs/pipeline.py) or
+# "sql" (plain Flink SQL with a JDBC sink, flink_jobs/sql_baseline.py).
+BASELINES = ("python", "sql")
+CHECKPOINT_SUBDIRS = {None: "aligned", "python": "baseline", "sql": "baseline-sql"}
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,8 @@ class JobOptions:
     jars: tuple[str, ...]
     group_id: str
     print_sink: bool
-    baseline: bool
+    # None: the transaction-aligned job; else one of BASELINES.
+    baseline: str | None
     fresh: bool
     # Debezium takes an initial snapshot (snapshot.mode=initial) and reports it
     # on the notification topic: no streamed transaction before that epoch.
@@ -111,9 +116,14 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
     )
     parser.add_argument(
         "--baseline",
-        action="store_true",
-        help="plain changelog join, rows applied one by one: NOT transaction-consistent "
-        "(the checker's baseline)",
+        nargs="?",
+        const="python",
+        choices=BASELINES,
+        default=None,
+        help="a pipeline WITHOUT transaction alignment, for the checker and the benchmark: "
+        "'python' (alone: the default) decodes as the aligned job does and writes rows one by "
+        "one; 'sql' is plain Flink SQL (Kafka debezium-json sources, the views, JDBC upsert "
+        "sinks) and writes no watermark",
     )
     parser.add_argument(
         "--initial-snapshot",
@@ -151,6 +161,8 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         "mini-batch); flushed at every checkpoint barrier",
     )
     args = parser.parse_args(argv)
+    if args.baseline == "sql" and args.print_sink:
+        parser.error("--print-sink is not available with --baseline sql (its sinks are JDBC)")
     if args.parallelism < 1:
         parser.error(f"--parallelism must be >= 1, got {args.parallelism}")
     sources = sorted(p.stem for p in (args.sql_dir / "sources").glob("*.sql"))
@@ -173,7 +185,7 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         store_password=password or "",
         parallelism=args.parallelism,
         # Separate checkpoints per pipeline: their operator graphs differ.
-        checkpoint_dir=args.checkpoint_dir / ("baseline" if args.baseline else "aligned"),
+        checkpoint_dir=args.checkpoint_dir / CHECKPOINT_SUBDIRS[args.baseline],
         checkpoint_interval_ms=args.checkpoint_interval_ms,
         sql_dir=args.sql_dir,
         jars=tuple(args.jar),

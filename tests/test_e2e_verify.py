@@ -72,7 +72,7 @@ def test_verify_baseline_shows_violations(checker_settings: Settings) -> None:
     # Even at parallelism 1 and over perfectly ordered input, a plain join
     # shows states that never existed (half-applied transactions, null-padded
     # rows). Do not wait long for a final state.
-    options = _options(baseline=True, transactions=120, final_timeout_s=120.0)
+    options = _options(baseline="python", transactions=120, final_timeout_s=120.0)
     report = run_verify(checker_settings, options)
     print("\n".join(report.lines()))
     assert report.observations > 0

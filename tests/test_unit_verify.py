@@ -25,6 +25,7 @@ from catalog_view.verify import (
     commit_to_visible,
     json_loads,
     judge,
+    judge_by_state,
     options_from_args,
     percentile,
     row_hash,
@@ -166,6 +167,39 @@ def test_running_judge_counts_and_knows_when_the_final_state_is_shown() -> None:
     assert running.seen == [(1.0, 0), (2.0, 1), (3.0, 1)]
 
 
+def test_judging_by_state_accepts_any_recorded_state_from_the_last_one_shown_on() -> None:
+    """The SQL baseline writes no watermark: a store state must equal one
+    recorded state, never older than one already shown."""
+    empty, one, two = _state(), _state(product=_product()), _state(product=_product(rating=2))
+    recording = _recording(empty, one, two, one)  # commit 3 restores commit 1's state
+    assert judge_by_state(recording, Observation(0.0, None, empty), None) == (0, None)
+    assert judge_by_state(recording, Observation(0.0, None, one), 0) == (1, None)
+    assert judge_by_state(recording, Observation(0.0, None, one), 2) == (3, None)
+    index, violation = judge_by_state(recording, Observation(0.0, None, empty), 1)
+    assert index == 1 and violation is not None and violation.kind == "backwards"
+    assert violation.txid == 100
+    half = _state(product=_product(name="half-applied"))
+    index, violation = judge_by_state(recording, Observation(0.0, None, half), 1)
+    assert index == 1 and violation is not None and violation.kind == "no_source_state"
+    assert "against the next one after the last shown (txid 102)" in violation.detail
+    assert "1 changed [(7,)]" in violation.detail
+
+
+def test_running_judge_by_state_is_final_when_the_store_equals_the_last_state() -> None:
+    empty, one = _state(), _state(product=_product())
+    # The last commit's state equals the first's: final all the same.
+    running = Judge(_recording(empty, one, empty), by_state=True)
+    running.observe(Observation(1.0, None, one))
+    assert not running.at_final()
+    running.observe(Observation(2.0, None, _state(product=_product(name="x"))))
+    assert not running.at_final()
+    running.observe(Observation(3.0, None, empty))
+    assert running.at_final()
+    assert (running.observations, running.violations) == (3, 1)
+    assert [v.kind for v in running.examples] == ["no_source_state"]
+    assert running.seen == [(1.0, 1), (3.0, 2)]
+
+
 # -- lag -----------------------------------------------------------------------------
 
 
@@ -226,7 +260,7 @@ def test_command_line_options() -> None:
     args = _args("--transactions", "60", "--parallelism", "4", "--seed", "9", "--baseline")
     options = options_from_args(args, seed=args.seed)
     assert (options.transactions, options.parallelism, options.seed) == (60, 4, 9)
-    assert options.baseline and args.func.__name__ == "cmd_verify"
+    assert options.baseline == "python" and args.func.__name__ == "cmd_verify"
     assert options_from_args(_args("--full-scale"), 1).scale == Scale.full()
     assert Scale.full().bulk_rows >= 10_000
     VerifyOptions().validate()
@@ -243,7 +277,7 @@ def _report(**changes: Any) -> VerifyReport:
         "transactions": 5,
         "seed": 3,
         "parallelism": 2,
-        "baseline": False,
+        "baseline": None,
         "connections": 2,
         "duration_s": 12.34,
         "scenarios": {"reprice": 5},
@@ -263,8 +297,10 @@ def test_report_json_has_the_promised_keys() -> None:
     for key in ("observations", "violations", "final_equal", "lag_p50_ms", "lag_p99_ms"):
         assert key in data
     assert data["lag_p50_ms"] == 123.5 and data["passed"] is False
-    assert data["seed"] == 3 and data["parallelism"] == 2 and data["baseline"] is False
+    assert data["seed"] == 3 and data["parallelism"] == 2 and data["baseline"] is None
     assert _report().lines()[-1] == "verify: PASS"
+    assert "SQL baseline" in _report(baseline="sql").lines()[0]
+    assert "aligned pipeline" in _report().lines()[0]
 
 
 # -- workload plans --------------------------------------------------------------------

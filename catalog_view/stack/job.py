@@ -18,6 +18,23 @@ from catalog_view.settings import REPO_ROOT, Settings
 from catalog_view.stack import jars
 from catalog_view.stack.process import ManagedProcess
 from catalog_view.stack.status import ComponentStatus
+from flink_jobs.options import BASELINES
+
+# Which pipeline without transaction alignment to run (BASELINES): "python"
+# or "sql"; None (or False) for the aligned job, True for "python" (what a
+# plain `--baseline` meant before there were two).
+Baseline = str | bool | None
+
+
+def baseline_pipeline(baseline: Baseline) -> str | None:
+    """The job's `--baseline` value for `baseline`, or None for the aligned job."""
+    if baseline is True:
+        return "python"
+    if not baseline:
+        return None
+    if baseline not in BASELINES:
+        raise ValueError(f"baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
+    return str(baseline)
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,16 @@ def wrote_since(settings: Settings, since: datetime) -> bool:
     return mark is not None and mark.applied_at > since
 
 
+def taken_over(settings: Settings, since: datetime, baseline: Baseline = None) -> bool:
+    """Whether the job started at `since` (FlinkJob.restart) has taken over the
+    store. The SQL baseline writes no watermark; it empties the store, the
+    watermark included, when it starts: once the watermark is gone, what the
+    store holds comes from it."""
+    if baseline_pipeline(baseline) == "sql":
+        return read_watermark(settings) is None
+    return wrote_since(settings, since)
+
+
 @dataclass(frozen=True)
 class FlinkJob:
     settings: Settings
@@ -73,7 +100,11 @@ class FlinkJob:
         return self.checkpoint_root / "aligned"
 
     def argv(
-        self, *, parallelism: int | None = None, baseline: bool = False, fresh: bool = False
+        self,
+        *,
+        parallelism: int | None = None,
+        baseline: Baseline = None,
+        fresh: bool = False,
     ) -> list[str]:
         s = self.settings
         return [
@@ -104,7 +135,7 @@ class FlinkJob:
             s.job_managed_memory,
             "--checkpoint-interval-ms",
             str(s.checkpoint_interval_ms),
-            *(["--baseline"] if baseline else []),
+            *(["--baseline", pipeline] if (pipeline := baseline_pipeline(baseline)) else []),
             *(["--fresh"] if fresh else []),
             "--checkpoint-dir",
             str(self.checkpoint_root),
@@ -114,11 +145,17 @@ class FlinkJob:
         ]
 
     def start(
-        self, *, parallelism: int | None = None, baseline: bool = False, fresh: bool = False
+        self,
+        *,
+        parallelism: int | None = None,
+        baseline: Baseline = None,
+        fresh: bool = False,
     ) -> int:
-        """Start the job (no-op when running). `baseline` runs the plain-join
-        pipeline without transaction alignment, for the checker to judge;
-        `fresh` ignores retained checkpoints (a full replay into an emptied store)."""
+        """Start the job (no-op when running). `baseline` runs a pipeline
+        without transaction alignment, for the checker to judge: "python" (the
+        plain join written row by row; True means it too) or "sql" (plain Flink
+        SQL with JDBC sinks, no watermark); `fresh` ignores retained
+        checkpoints (a full replay into an emptied store)."""
         env = dict(os.environ)
         # The password travels in the environment, never on the command line.
         env["CATALOG_VIEW_STORE_PASSWORD"] = self.settings.secret("writer_password")
@@ -141,7 +178,11 @@ class FlinkJob:
         return datetime.fromtimestamp(mtime, tz=timezone.utc)
 
     def restart(
-        self, *, parallelism: int | None = None, baseline: bool = False, fresh: bool = False
+        self,
+        *,
+        parallelism: int | None = None,
+        baseline: Baseline = None,
+        fresh: bool = False,
     ) -> datetime:
         """Stop the job if it runs, note the store's clock, start it again.
         Returns that time: `wrote_since(settings, it)` tells when the new job
