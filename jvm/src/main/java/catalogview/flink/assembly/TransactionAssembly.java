@@ -52,8 +52,7 @@ public final class TransactionAssembly {
                         AssembleTransactions.markerType())
                 .name("assemble-transactions")
                 .uid("assemble-transactions")
-                .setParallelism(1)
-                .setMaxParallelism(1);
+                .setParallelism(1);
         return new TransactionAssembly(assembled, tags, deadLetters);
     }
 
