@@ -53,6 +53,8 @@ PRODUCT_NOTES = (
     "connection, so its commit order is known); sampled every 25 ms",
     "B2 kafka_s: until the transaction topic holds the END of each transaction and the table "
     "topics have grown by the events those ENDs count; store_s: until the watermark names it",
+    "B3 snapshot_s: from the re-snapshot's start, so it includes starting the job (PyFlink, "
+    "its JVM) and Debezium's snapshot",
     "B5 memory: proportional set size summed over each component's processes (shared pages "
     "split between them); checkpoint: the largest completed checkpoint seen; store rows per "
     "source row: pg_stat_user_tables deltas over B1",
@@ -164,10 +166,9 @@ class Run:
         else:
             with self.scenario(f"{PRODUCT_PIPELINE.name} start", meta.notes):
                 self.start(PRODUCT_PIPELINE, self.scale.products)
-        with self.scenario(f"{PRODUCT_PIPELINE.name} start", meta.notes):
-            pool = product_pool(self.settings)
         if len(self.failed) > failures:
             return
+        pool = product_pool(self.settings)
         peaks = resource_peaks(self.settings) if o.runs("b5") else None
         counts: list[RowCounts] = []
         results = PipelineResults(self.result.b1, self.result.b2, meta.notes)
