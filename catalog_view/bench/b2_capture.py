@@ -26,9 +26,8 @@ import psycopg
 from catalog_view.bench.kafka import Captured, CapturePosition, KafkaView
 from catalog_view.bench.pipelines import (
     Pipeline,
+    Reference,
     check_running,
-    reference_shape,
-    shows_reference,
     wait_reference,
     wait_seen,
 )
@@ -134,7 +133,6 @@ def _measure(
             store_at = wait_reference(
                 settings,
                 job,
-                reference_shape(settings),
                 f"{pipeline.name}: the store equals the reference after {what}",
                 timeout_s,
                 ready=(lambda: store.shows_name(*marker)) if marker else (lambda: True),
@@ -188,7 +186,7 @@ def run_single(
     if events != rows:
         notes.append(f"B2 {rows:,} rows: Debezium counted {events:,} events (expected {rows:,})")
     if pipeline.has_watermark:
-        notes += _confirm(settings, pipeline, what)
+        notes += _confirm(settings, what)
     return CaptureResult(rows, 1, kafka_s, store_s, memory.mib("job")), notes
 
 
@@ -231,12 +229,12 @@ def run_burst(
     if events != transactions:
         notes.append(f"B2 burst: Debezium counted {events:,} events (expected {transactions:,})")
     if pipeline.has_watermark:
-        notes += _confirm(settings, pipeline, what)
+        notes += _confirm(settings, what)
     return CaptureResult(transactions, transactions, kafka_s, store_s, memory.mib("job")), notes
 
 
-def _confirm(settings: Settings, pipeline: Pipeline, what: str) -> list[str]:
+def _confirm(settings: Settings, what: str) -> list[str]:
     """Not timed, once: the store the watermark vouches for equals the reference."""
-    if shows_reference(settings, reference_shape(settings)):
+    if Reference(settings).shown_at(settings) is not None:
         return []
     return [f"B2: the store differed from the reference when the watermark named {what}"]

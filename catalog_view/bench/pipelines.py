@@ -16,8 +16,8 @@ import psycopg
 
 from catalog_view.bench.progress import Progress
 from catalog_view.bench_report import PRODUCT
-from catalog_view.demo import converged
 from catalog_view.errors import CatalogViewError
+from catalog_view.reference import VIEW_KEYS, diff, reference_rows, store_rows
 from catalog_view.seed import seed_catalog
 from catalog_view.settings import Settings
 from catalog_view.stack.capture import resnapshot, stop_connector
@@ -25,8 +25,8 @@ from catalog_view.stack.job import FlinkJob
 from catalog_view.waiting import wait_until
 
 # Above this many products, "the store equals the reference" is judged by
-# counts and id ranges only: comparing every row would take longer than the
-# wait it times (the seed's descriptions are kilobytes each).
+# counts and id ranges only: holding and comparing every row would cost more
+# than the wait it times (the seed's descriptions are kilobytes each).
 FULL_COMPARE_PRODUCTS = 20_000
 
 
@@ -47,6 +47,10 @@ class Pipeline:
 PRODUCT_PIPELINE = Pipeline(
     PRODUCT, lambda job, p: job.start(parallelism=p, fresh=True), has_watermark=True, restores=True
 )
+# A baseline is one entry; its name is what the report shows (the targets
+# compare the product against bench_report.SQL_JDBC_BASELINE, "sql-jdbc"),
+# e.g. "sql": Pipeline(SQL_JDBC_BASELINE, lambda job, p: job.start(
+# parallelism=p, baseline="sql", fresh=True), False, False).
 BASELINES: dict[str, Pipeline] = {
     # The plain changelog join, rows applied one by one (flink_jobs --baseline).
     # Its watermark row follows the transaction topic, not the rows: unusable.
@@ -77,56 +81,68 @@ def check_running(job: FlinkJob) -> None:
 StoreShape = tuple[int, int | None, int | None, int]
 
 
-def reference_shape(settings: Settings) -> StoreShape:
-    """Products (count, min id, max id) and channel listings of the reference
-    views, i.e. what the store must hold."""
-    a = settings.admin_schema
-    with psycopg.connect(settings.admin_conninfo()) as conn:
-        row = conn.execute(
-            f"SELECT (SELECT count(*) FROM {a}.product), (SELECT min(id) FROM {a}.product), "
-            f"(SELECT max(id) FROM {a}.product), (SELECT count(*) FROM {a}.product_channel_listing "
-            f"AS l JOIN {a}.product AS p ON p.id = l.product_id)".encode()
-        ).fetchone()
+def _shape(conn: psycopg.Connection, products: str, listings: str, key: str) -> StoreShape:
+    """Products (count, min id, max id) and channel listings, in one statement."""
+    row = conn.execute(
+        f"SELECT (SELECT count(*) FROM {products}), (SELECT min({key}) FROM {products}), "
+        f"(SELECT max({key}) FROM {products}), (SELECT count(*) FROM {listings})".encode()
+    ).fetchone()
     assert row is not None
     return row[0], row[1], row[2], row[3]
 
 
-def store_shape(settings: Settings) -> StoreShape:
-    s = settings.store_schema
-    with psycopg.connect(settings.store_reader_conninfo()) as conn:
-        row = conn.execute(
-            f"SELECT (SELECT count(*) FROM {s}.product), (SELECT min(product_id) FROM "
-            f"{s}.product), (SELECT max(product_id) FROM {s}.product), "
-            f"(SELECT count(*) FROM {s}.product_channel)".encode()
-        ).fetchone()
-    assert row is not None
-    return row[0], row[1], row[2], row[3]
+class Reference:
+    """What the store must show for the catalog as it is now, computed once:
+    the bench waits on a catalog nobody changes meanwhile.
 
+    The shape (product count and id range, channel listings) always; every
+    row of the reference views when the catalog is small enough
+    (FULL_COMPARE_PRODUCTS). New ids make an old store's shape differ."""
 
-def shows_reference(settings: Settings, expected: StoreShape) -> bool:
-    """Whether the store equals the reference queries: the shape first, then
-    every row when the catalog is small enough (FULL_COMPARE_PRODUCTS)."""
-    if store_shape(settings) != expected:
-        return False
-    return expected[0] > FULL_COMPARE_PRODUCTS or converged(settings)
+    def __init__(self, settings: Settings) -> None:
+        a = settings.admin_schema
+        with psycopg.connect(settings.admin_conninfo()) as conn:
+            listed = (
+                f"{a}.product_channel_listing AS l JOIN {a}.product AS p ON p.id = l.product_id"
+            )
+            self.shape = _shape(conn, f"{a}.product", listed, "id")
+            self.rows = (
+                {view: reference_rows(conn, settings, view) for view in VIEW_KEYS}
+                if self.shape[0] <= FULL_COMPARE_PRODUCTS
+                else None
+            )
+
+    def shown_at(self, settings: Settings) -> float | None:
+        """When the store was read equal to it (monotonic, taken just before
+        the read's snapshot: one REPEATABLE READ transaction), or None."""
+        s = settings.store_schema
+        with psycopg.connect(settings.store_reader_conninfo()) as store:
+            store.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            at = time.monotonic()
+            if _shape(store, f"{s}.product", f"{s}.product_channel", "product_id") != self.shape:
+                return None
+            if self.rows is not None:
+                for view, expected in self.rows.items():
+                    if not diff(view, expected, store_rows(store, settings, view)).empty:
+                        return None
+        return at
 
 
 def wait_reference(
     settings: Settings,
     job: FlinkJob,
-    expected: StoreShape,
     what: str,
     timeout_s: float,
     ready: Callable[[], bool] = lambda: True,
 ) -> float:
-    """Wait until the store equals the reference queries; returns the time
-    (monotonic) it was first seen so. Cheap checks come first (the shape, and
-    `ready`, e.g. the last row written shows); every row is compared only when
-    the catalog is small enough (FULL_COMPARE_PRODUCTS)."""
+    """Wait until the store equals the reference queries; returns when it was
+    first read so (monotonic). `ready`: a cheap check first (e.g. the last row
+    written shows)."""
+    reference = Reference(settings)
 
     def equal() -> float | None:
         check_running(job)
-        return time.monotonic() if ready() and shows_reference(settings, expected) else None
+        return reference.shown_at(settings) if ready() else None
 
     return wait_seen(equal, timeout_s=timeout_s, what=what, interval_s=0.1)
 
@@ -152,7 +168,6 @@ def fresh_start(
     with progress.step(f"seed {products:,} products (connector stopped)"):
         stop_connector(settings)
         seed_catalog(settings, products, seed=seed, reset=True, progress=False)
-        expected = reference_shape(settings)
     started = time.monotonic()
     with progress.step(f"re-snapshot into {pipeline.name}"):
         resnapshot(settings, parallelism=parallelism, start_job=False)
@@ -161,7 +176,6 @@ def fresh_start(
         seen = wait_reference(
             settings,
             job,
-            expected,
             f"{pipeline.name}: the store equals the reference after the snapshot",
             timeout_s=600 + products / 20,
         )
