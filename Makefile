@@ -1,5 +1,5 @@
 # Thin targets over scripts/setup.sh and the catalog-view CLI.
-.PHONY: setup demo test lint unit e2e verify bench up down status
+.PHONY: setup demo test lint unit e2e verify bench bench-full up down status
 
 setup:
 	bash scripts/setup.sh
@@ -24,8 +24,12 @@ e2e: setup
 verify: setup
 	.venv/bin/catalog-view verify --transactions 2000 --parallelism 4 --json
 
+# Scenarios B1-B5 with the baselines; the report goes to bench/results/.
 bench: setup
-	.venv/bin/catalog-view bench --json
+	.venv/bin/catalog-view bench
+
+bench-full: setup
+	.venv/bin/catalog-view bench --scale full
 
 up: setup
 	.venv/bin/catalog-view stack up

@@ -193,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_verify_command(sub)
 
-    from catalog_view.bench import add_bench_command
+    from catalog_view.bench.command import add_bench_command
 
     add_bench_command(sub)
 

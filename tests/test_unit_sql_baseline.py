@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from catalog_view.bench import add_bench_command, pipeline_name
+from catalog_view.bench.command import add_bench_command
+from catalog_view.bench.command import options_from_args as options_from_bench_args
+from catalog_view.bench.pipelines import BASELINES
+from catalog_view.bench_report import SQL_JDBC_BASELINE
 from catalog_view.settings import REPO_ROOT, load_settings
 from catalog_view.stack.job import FlinkJob, baseline_pipeline
 from catalog_view.verify import VerifyError, VerifyOptions, add_verify_command, options_from_args
@@ -113,14 +116,12 @@ def test_verify_refuses_an_unknown_pipeline_and_takes_true_for_python() -> None:
     assert VerifyOptions(baseline=False).baseline is None  # type: ignore[arg-type]
 
 
-def test_bench_baseline_option_names_the_burst() -> None:
-    assert _parse(add_bench_command, "bench").baseline == "python"
-    assert _parse(add_bench_command, "bench", "--baseline", "sql").baseline == "sql"
-    assert [pipeline_name(b) for b in (None, "python", "sql")] == [
-        "aligned",
-        "baseline",
-        "baseline-sql",
-    ]
+def test_bench_runs_the_sql_baseline_by_default_and_python_on_demand() -> None:
+    known = tuple(BASELINES)
+    assert options_from_bench_args(_parse(add_bench_command, "bench"), known).baselines == ("sql",)
+    both = _parse(add_bench_command, "bench", "--baselines", "sql,python")
+    assert options_from_bench_args(both, known).baselines == ("sql", "python")
+    assert BASELINES["sql"].name == SQL_JDBC_BASELINE and not BASELINES["sql"].has_watermark
 
 
 # -- the SQL files ------------------------------------------------------------------------

@@ -47,11 +47,13 @@ def _log(message: str) -> None:
     print(f"resnapshot: {message}", file=sys.stderr, flush=True)
 
 
-def _remove_connector(settings: Settings) -> None:
+def stop_connector(settings: Settings) -> bool:
+    """Stop the connector (its config and offsets stay); False when it is absent.
+    Changes committed meanwhile wait in the replication slot."""
     client = ConnectClient(settings.connect_endpoint)
     name = settings.connector_name
     if client.status(name) is None:
-        return
+        return False
     client.stop(name)
     try:
         wait_until(
@@ -61,6 +63,14 @@ def _remove_connector(settings: Settings) -> None:
         )
     except WaitTimeout as exc:
         raise ResnapshotError(str(exc)) from None
+    return True
+
+
+def _remove_connector(settings: Settings) -> None:
+    client = ConnectClient(settings.connect_endpoint)
+    name = settings.connector_name
+    if not stop_connector(settings):
+        return
     client.reset_offsets(name)
     client.delete(name)
     try:
@@ -113,8 +123,12 @@ def _recreate_topics(settings: Settings) -> None:
     ensure_topics(settings)
 
 
-def resnapshot(settings: Settings, *, parallelism: int | None = None) -> None:
-    """Take a new initial snapshot of the source into the store (see module doc)."""
+def resnapshot(
+    settings: Settings, *, parallelism: int | None = None, start_job: bool = True
+) -> None:
+    """Take a new initial snapshot of the source into the store (see module
+    doc). Without `start_job`, the last step is left to the caller (the bench
+    starts a baseline pipeline instead)."""
     job = FlinkJob(settings)
     steps = (
         ("stop the job", job.stop),
@@ -131,8 +145,9 @@ def resnapshot(settings: Settings, *, parallelism: int | None = None) -> None:
         ),
         ("start the job fresh", lambda: job.start(parallelism=parallelism, fresh=True)),
     )
-    for name, action in steps:
+    for name, action in steps if start_job else steps[:-1]:
         started = time.monotonic()
         action()
         _log(f"{name}: done in {time.monotonic() - started:.1f}s")
-    _log("the store shows the new snapshot once the job has applied it whole (stack status)")
+    if start_job:
+        _log("the store shows the new snapshot once the job has applied it whole (stack status)")
