@@ -63,12 +63,11 @@ def create_environment(
     conf.set_string("state.backend.type", "rocksdb")
     conf.set_string("execution.checkpointing.incremental", "true")
     conf.set_string("taskmanager.memory.managed.size", options.managed_memory)
-    # RocksDB writes one LOG file per operator instance: keep them out of
-    # Flink's own log directory, and short.
-    conf.set_string(
-        "state.backend.rocksdb.log.dir",
-        str(options.checkpoint_dir.resolve().parent / "rocksdb-log"),
-    )
+    # RocksDB writes one LOG file per operator instance, by default into
+    # Flink's log directory, where they pile up. A location that does not
+    # exist makes RocksDB keep it in the instance's own working directory,
+    # removed with it (Flink's documented use of /dev/null here).
+    conf.set_string("state.backend.rocksdb.log.dir", "/dev/null")
     conf.set_string("state.backend.rocksdb.log.level", "HEADER_LEVEL")
     if restore_from is not None:
         conf.set_string("execution.state-recovery.path", restore_from.as_uri())
