@@ -63,11 +63,8 @@ def create_environment(
     conf.set_string("state.backend.type", "rocksdb")
     conf.set_string("execution.checkpointing.incremental", "true")
     conf.set_string("taskmanager.memory.managed.size", options.managed_memory)
-    # RocksDB writes one LOG file per operator instance, by default into
-    # Flink's log directory, where they pile up. A location that does not
-    # exist makes RocksDB keep it in the instance's own working directory,
-    # removed with it (Flink's documented use of /dev/null here).
-    conf.set_string("state.backend.rocksdb.log.dir", "/dev/null")
+    # RocksDB writes one LOG file per operator instance into Flink's log
+    # directory: keep them to their header.
     conf.set_string("state.backend.rocksdb.log.level", "HEADER_LEVEL")
     if restore_from is not None:
         conf.set_string("execution.state-recovery.path", restore_from.as_uri())
