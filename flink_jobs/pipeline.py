@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from pyflink.common import Configuration, Types, WatermarkStrategy
@@ -63,8 +64,15 @@ def create_environment(
     conf.set_string("state.backend.type", "rocksdb")
     conf.set_string("execution.checkpointing.incremental", "true")
     conf.set_string("taskmanager.memory.managed.size", options.managed_memory)
-    # RocksDB writes one LOG file per operator instance into Flink's log
-    # directory: keep them to their header.
+    # RocksDB names each instance's LOG file after the instance's whole path,
+    # flattened: under the mini-cluster's temporary directory a restore at
+    # another parallelism made that name 256 characters, one too many ("File
+    # name too long", every restore failed). A short working directory keeps
+    # it well below; the LOG files go beside it, kept to their header.
+    rocksdb_dir = Path(tempfile.gettempdir()) / "cv-rocksdb"
+    (rocksdb_dir / "log").mkdir(parents=True, exist_ok=True)
+    conf.set_string("state.backend.rocksdb.localdir", str(rocksdb_dir))
+    conf.set_string("state.backend.rocksdb.log.dir", str(rocksdb_dir / "log"))
     conf.set_string("state.backend.rocksdb.log.level", "HEADER_LEVEL")
     if restore_from is not None:
         conf.set_string("execution.state-recovery.path", restore_from.as_uri())
