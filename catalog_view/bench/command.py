@@ -20,82 +20,15 @@ is not running, and the job is left stopped.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from catalog_view.bench.options import SCALES, SCENARIOS, BenchOptions
 from catalog_view.errors import CatalogViewError
-
-SCENARIOS = ("b1", "b2", "b3", "b4", "b5")
 
 
 class BenchUsageError(CatalogViewError):
     pass
-
-
-@dataclass(frozen=True)
-class Scale:
-    rates: tuple[int, ...]  # B1, source transactions per second
-    b1_seconds: float  # B1, per rate
-    sizes: tuple[int, ...]  # B2, rows of each single transaction
-    burst: int  # B2, single-row transactions of the burst (0: none)
-    b3_products: int
-    b4_products: int
-    products: int  # the catalog B1, B2 and B4 run on (each pipeline starts on it)
-
-
-SCALES = {
-    # Within 15 minutes on a 2-core machine, baseline included.
-    "small": Scale(
-        rates=(20, 50, 100, 200),
-        b1_seconds=12.0,
-        sizes=(10_000,),
-        burst=500,
-        b3_products=2_000,
-        b4_products=2_000,
-        products=2_000,  # = b3_products: B3's snapshot starts the product
-    ),
-    "full": Scale(
-        rates=(20, 50, 100, 200),
-        b1_seconds=60.0,
-        sizes=(10_000, 100_000, 1_000_000),
-        burst=2_000,
-        b3_products=100_000,
-        b4_products=50_000,
-        products=1_000,
-    ),
-}
-
-
-@dataclass(frozen=True)
-class BenchOptions:
-    scale_name: str
-    scale: Scale
-    scenarios: tuple[str, ...]
-    baselines: tuple[str, ...]  # keys of pipelines.BASELINES
-    parallelism: int
-    seed: int
-    json: bool = False
-
-    @property
-    def custom(self) -> bool:
-        return self.scale != SCALES[self.scale_name]
-
-    @property
-    def scale_label(self) -> str:
-        return f"{self.scale_name} (custom)" if self.custom else self.scale_name
-
-    def runs(self, scenario: str) -> bool:
-        return scenario in self.scenarios
-
-    def describe(self) -> str:
-        s = self.scale
-        baselines = ",".join(self.baselines) or "none"
-        return (
-            f"scenarios {','.join(self.scenarios)}; baselines {baselines}; "
-            f"catalog {s.products:,} products; B1 {','.join(map(str, s.rates))} tx/s for "
-            f"{s.b1_seconds:g} s each; B2 {','.join(f'{n:,}' for n in s.sizes) or 'no'} rows and a "
-            f"burst of {s.burst:,}; B3 {s.b3_products:,} products; B4 {s.b4_products:,} products"
-        )
 
 
 def parse_counts(text: str, flag: str, minimum: int = 1) -> tuple[int, ...]:

@@ -28,7 +28,7 @@ from catalog_view.bench.b2_capture import run_burst, run_single
 from catalog_view.bench.b3_backfill import run_b3
 from catalog_view.bench.b4_fanout import run_b4
 from catalog_view.bench.b5_resources import CHECKPOINT, RowCounts, resource_peaks, row_counts
-from catalog_view.bench.command import BenchOptions
+from catalog_view.bench.options import BenchOptions
 from catalog_view.bench.pipelines import BASELINES, PRODUCT_PIPELINE, Pipeline, fresh_start
 from catalog_view.bench.progress import Progress
 from catalog_view.bench.source import product_pool
