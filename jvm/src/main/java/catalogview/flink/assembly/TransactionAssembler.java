@@ -78,7 +78,12 @@ public final class TransactionAssembler {
 
     public TransactionAssembler(AssemblerState state, Set<String> tables, String schema,
             String heartbeatTable, boolean initialSnapshot) {
-        this.state = state;
+        // Counters and receive counts are read on every record and hold few entries: they are
+        // mirrored in memory, so the per-record path touches RocksDB only to buffer the event.
+        this.state = new AssemblerState(state.events(), new MirroredMapStore<>(state.received()),
+                state.ends(), state.queued(), state.released(), state.releasedRing(),
+                state.snapshot(), state.snapshotCounts(), state.snapshotExpected(),
+                new MirroredMapStore<>(state.meta()));
         this.tables = Set.copyOf(tables);
         this.schema = schema;
         this.heartbeatTable = heartbeatTable;
@@ -131,8 +136,11 @@ public final class TransactionAssembler {
         if (change.txid() == null || change.totalOrder() == null) {
             throw new AssemblyError(origin + ": streamed change without a transaction block");
         }
-        if (state.released().contains(change.txid())) {
-            return; // redelivered after its transaction was applied
+        if (!state.received().contains(change.txid())
+                && state.released().contains(change.txid())) {
+            // Redelivered after its transaction was applied (a buffered txid is not released:
+            // its receive count goes at release, so only a transaction's first event looks).
+            return;
         }
         String key = change.txid() + "/" + change.totalOrder();
         if (state.events().contains(key)) {

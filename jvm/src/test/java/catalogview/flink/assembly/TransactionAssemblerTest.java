@@ -57,12 +57,19 @@ class TransactionAssemblerTest {
         }
     }
 
-    static TransactionAssembler assembler(boolean initialSnapshot) {
-        AssemblerState state = new AssemblerState(new HashStore<>(), new HashStore<>(),
+    static AssemblerState hashState() {
+        return new AssemblerState(new HashStore<>(), new HashStore<>(),
                 new HashStore<>(), new HashStore<>(), new HashStore<>(), new HashStore<>(),
                 new HashStore<>(), new HashStore<>(), new HashStore<>(), new HashStore<>());
+    }
+
+    static TransactionAssembler assembler(AssemblerState state, boolean initialSnapshot) {
         return new TransactionAssembler(state, Set.of("category", "product"), "catalog",
                 "cdc_heartbeat", initialSnapshot);
+    }
+
+    static TransactionAssembler assembler(boolean initialSnapshot) {
+        return assembler(hashState(), initialSnapshot);
     }
 
     static String change(String table, long txid, long order, long id, String op) {
@@ -214,6 +221,25 @@ class TransactionAssemblerTest {
         assertEquals(List.of(), feed(a, first, second, end(12, counts("product", 2))));
         assertEquals(List.of(c("product", 130)),
                 feed(a, change("product", 13, 1, 130), end(13, counts("product", 1))).get(0).changes());
+    }
+
+    @Test
+    void anAssemblerRestartedOverItsStateGoesOnWhereItStopped() throws Exception {
+        // As after a restore: a new assembler over the same state (its in-memory mirrors of
+        // counters and receive counts start empty and must load what the state holds).
+        AssemblerState state = hashState();
+        TransactionAssembler before = assembler(state, false);
+        String first = change("product", 14, 1, 140);
+        assertEquals(List.of(), feed(before, end(14, counts("product", 2)), end(15, counts("product", 1)),
+                change("product", 15, 1, 150), first), "txid 15 committed after txid 14: it waits");
+        TransactionAssembler after = assembler(state, false);
+        assertEquals(2, after.queued());
+        List<Tx> got = feed(after, first, change("product", 14, 2, 141));
+        assertEquals(List.of(14L, 15L), got.stream().map(Tx::txid).toList());
+        assertEquals(List.of(c("product", 140), c("product", 141)), got.get(0).changes(),
+                "the redelivered first event was counted once");
+        assertEquals(List.of(), feed(after, first), "a released transaction's event is dropped");
+        assertEquals(0, after.queued());
     }
 
     @Test
