@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     # on Kafka order across records of one table.
     topic_partitions: int = Field(default=3, ge=1, le=64)
     heartbeat_interval_ms: int = Field(default=5000, ge=100)
+    # How long Debezium waits for more changes before it hands a batch on
+    # (its poll.interval.ms, 500 by default): part of every commit-to-visible
+    # time, so the project's default is shorter.
+    capture_poll_interval_ms: int = Field(default=100, ge=10)
     flink_parallelism: int = Field(default=1, ge=1, le=64)
     # The local job's JVM heap (-Xmx) and RocksDB's off-heap memory (Flink
     # managed memory): together they bound the job's memory; buffered

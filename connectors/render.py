@@ -45,6 +45,7 @@ def template_variables(settings: Settings, **overrides: Any) -> dict[str, Any]:
         "slot_name": settings.slot_name,
         "publication_name": settings.publication_name,
         "heartbeat_interval_ms": settings.heartbeat_interval_ms,
+        "poll_interval_ms": settings.capture_poll_interval_ms,
         "topic_partitions": settings.topic_partitions,
         "replication_factor": 1,
     }

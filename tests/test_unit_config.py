@@ -90,6 +90,8 @@ def test_rendered_connector_config(settings: Settings) -> None:
     assert config["notification.enabled.channels"] == "sink"
     assert config["notification.sink.topic.name"] == "catalog.notification"
     assert config["topic.creation.transaction.partitions"] == "1"
+    # Debezium waits poll.interval.ms for more changes before it hands a batch on.
+    assert config["poll.interval.ms"] == str(settings.capture_poll_interval_ms) == "100"
     assert all(isinstance(v, str) for v in config.values())
 
 
