@@ -73,7 +73,7 @@ fi
 # an older java chosen by hand in update-alternatives.
 if ! python_ok; then
   echo "setup: $PYTHON must be Python >=${py_min},<${py_below} with venv and ensurepip" \
-    "(python3-venv); found: $("$PYTHON" --version 2>&1 || echo none)." \
+    "(python3-venv); found: $(command -v "$PYTHON" >/dev/null && "$PYTHON" --version 2>&1 || echo none)." \
     "Set PYTHON=/path/to/python3.X to use another interpreter." >&2
   exit 1
 fi
