@@ -84,6 +84,20 @@ if ! java_ok; then
   exit 1
 fi
 
+# Flink's local cluster looks up this machine's own name (Java's
+# InetAddress.getLocalHost) and cannot start when it does not resolve. Debian's
+# installer maps it to 127.0.1.1 in /etc/hosts; a bare root filesystem may not.
+host=$(hostname)
+if ! getent hosts "$host" >/dev/null; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: this machine's name '$host' does not resolve; Flink's local cluster" \
+      "needs it: add '127.0.1.1 $host' to /etc/hosts (as root)" >&2
+    exit 1
+  fi
+  echo "setup: adding '127.0.1.1 $host' to /etc/hosts (Flink resolves the machine's name)" >&2
+  printf '127.0.1.1\t%s\n' "$host" >> /etc/hosts
+fi
+
 stamp=.venv/.pyproject-sha256
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 version='import sys; print(sys.version.split()[0])'
