@@ -87,7 +87,7 @@ fi
 # Flink's local cluster looks up this machine's own name (Java's
 # InetAddress.getLocalHost) and cannot start when it does not resolve. Debian's
 # installer maps it to 127.0.1.1 in /etc/hosts; a bare root filesystem may not.
-host=$(hostname)
+host=$(uname -n)
 if ! getent hosts "$host" >/dev/null; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: this machine's name '$host' does not resolve; Flink's local cluster" \
