@@ -1,4 +1,4 @@
-"""The oracle checker, `catalog-view verify` (DESIGN.md section 4).
+"""The oracle checker, `catalog-view verify` (docs/design.md, "The oracle").
 
 It drives a workload against the admin database and, for every committed
 source transaction t, records Q(S(t)): each workload transaction takes a global
@@ -1223,7 +1223,7 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
         "--connections", type=int, default=2, help="concurrent workload connections"
     )
     parser.add_argument(
-        "--bulk-rows", type=int, default=2000, help="rows per bulk import (DESIGN: 10k+)"
+        "--bulk-rows", type=int, default=2000, help="rows per bulk import (--full-scale: 12000)"
     )
     parser.add_argument(
         "--fan-out", type=int, default=200, help="products beneath the fan-out category"
@@ -1231,7 +1231,7 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--full-scale",
         action="store_true",
-        help="DESIGN sizes: 12k-row bulk imports, 3000-product fan-out, 40 kB TOASTed text",
+        help="the design's sizes: 12k-row bulk imports, 3000-product fan-out, 40 kB TOASTed text",
     )
     parser.add_argument(
         "--sync-timeout", type=float, default=600.0, help="seconds for the job's initial sync"

@@ -8,7 +8,7 @@ is planned, so one seed replays the same workload; ids come from the identity
 sequences, so they may differ between runs (entities are picked by position,
 e.g. "the product at 37% of the id order").
 
-The scenarios cover DESIGN.md section 4 (the users' own examples) plus plain
+The scenarios cover docs/design.md, "Scenarios" (the users' own examples), plus plain
 random edits. This module writes to the admin database only; it never reads
 the store and never commits.
 """
@@ -44,7 +44,7 @@ class WorkloadError(CatalogViewError):
 class Scale:
     """Sizes of the big scenarios; the defaults keep a CI run small.
 
-    DESIGN.md asks for fan-out to thousands of products and bulk imports of
+    docs/design.md ("Scenarios") asks for fan-out to thousands of products and bulk imports of
     10k+ rows: `Scale.full()` gives those sizes."""
 
     bulk_rows: int = 2000
@@ -272,7 +272,7 @@ def touch_marker(conn: psycopg.Connection, label: str) -> None:
         insert_category(conn, None, None, "Checker marker")
 
 
-# -- the DESIGN.md section 4 scenarios ------------------------------------------
+# -- the scenarios of docs/design.md, "Scenarios" ------------------------------
 
 
 def category_then_product(d: Draws, scale: Scale) -> Scenario:
@@ -669,7 +669,7 @@ class Kind:
     weight: int
 
 
-# DESIGN.md section 4 first, then the plain edits (weighted up: they are the
+# docs/design.md's "Scenarios" first, then the plain edits (weighted up: they are the
 # background traffic the special scenarios run in).
 SCENARIOS: dict[str, Kind] = {
     "category_then_product": Kind(category_then_product, 3),

@@ -303,7 +303,7 @@ def test_postgres_settings_match_the_local_cluster(
     services: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Not root for the moment, so _write_conf does not chown to `postgres`.
-    monkeypatch.setattr(local_postgres.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
     cluster = local_postgres.PostgresCluster(Settings(data_dir=tmp_path))
     cluster.data.mkdir(parents=True)
     cluster._write_conf()
@@ -364,7 +364,7 @@ def test_kafka_settings_match_the_local_broker(services: dict[str, Any]) -> None
 
 
 def kafka_internal_bootstrap(services: dict[str, Any]) -> str:
-    advertised = services["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
+    advertised: str = services["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
     inter_broker = services["kafka"]["environment"]["KAFKA_INTER_BROKER_LISTENER_NAME"]
     for item in advertised.split(","):
         name, _, address = item.partition("://")

@@ -1,4 +1,4 @@
-"""DESIGN.md section 4 scenarios, one test each, on the real stack.
+"""The scenarios of docs/design.md ("Scenarios"), one test each, on the real stack.
 
 Each test names the property it defends, commits the scenario's source DML
 back to back (no waiting in between unless the test checks an intermediate

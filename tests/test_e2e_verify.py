@@ -1,4 +1,4 @@
-"""The oracle checker in-process on the session stack (DESIGN.md section 4):
+"""The oracle checker in-process on the session stack (docs/design.md, "The oracle"):
 the aligned pipeline passes it, the plain-join baseline fails it.
 
 The checker resets the catalog and restarts the job with its own parallelism;

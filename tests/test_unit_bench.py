@@ -20,14 +20,9 @@ from catalog_view.bench.b1_freshness import (
     schedule,
 )
 from catalog_view.bench.b5_resources import checkpoint_bytes
-from catalog_view.bench.command import (
-    SCALES,
-    BenchOptions,
-    BenchUsageError,
-    options_from_args,
-    parse_counts,
-)
+from catalog_view.bench.command import BenchUsageError, options_from_args, parse_counts
 from catalog_view.bench.kafka import Captured, CapturePosition
+from catalog_view.bench.options import SCALES, BenchOptions
 from catalog_view.bench.pipelines import BASELINES, PRODUCT_PIPELINE
 from catalog_view.bench.progress import Progress, clock_text
 from catalog_view.bench.sampling import Peaks

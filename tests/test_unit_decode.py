@@ -28,7 +28,7 @@ pytestmark = pytest.mark.unit
 RECORDED = Path(__file__).parent / "data" / "debezium-3.6.1-postgres-events.jsonl"
 
 
-Decoded = RowChange | TransactionMarker | DecodeError | None
+Decoded = RowChange | TransactionMarker | SnapshotNotification | DecodeError | None
 
 
 def _decode_or_error(line: str) -> Decoded:
@@ -97,7 +97,7 @@ def test_not_json_is_a_decode_error() -> None:
 
 
 def _event(**overrides: object) -> str:
-    event = {
+    event: dict[str, object] = {
         "before": {"id": 1, "name": "a"},
         "after": {"id": 1, "name": "b"},
         "source": {"table": "product", "txId": 9, "lsn": 100, "snapshot": "false"},

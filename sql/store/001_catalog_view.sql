@@ -1,4 +1,4 @@
--- The store that readers query (DESIGN.md section 3). Runs as the writer role,
+-- The store that readers query (docs/design.md, "Store contract"). Runs as the writer role,
 -- which owns schema catalog_view; idempotent.
 --
 -- Nested parts are JSONB objects keyed by id, so that their value does not

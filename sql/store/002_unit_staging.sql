@@ -1,5 +1,5 @@
--- Staging for large units of the committing sink (jvm/, DESIGN.md section 2,
--- step 4). Runs as the writer role; idempotent. Readers get nothing here
+-- Staging for large units of the committing sink (jvm/,
+-- docs/design.md, "Commit stage"). Runs as the writer role; idempotent. Readers get nothing here
 -- (catalog_view/stack/postgres.py revokes their SELECT).
 --
 -- The sink's writer nets a unit in memory up to a bound, then COPYs the netted

@@ -1,4 +1,4 @@
--- View product: one row per product, denormalized (DESIGN.md section 3).
+-- View product: one row per product, denormalized (docs/design.md, "Store contract").
 -- Judge: sql/reference/product.sql. Product type and category are LEFT joins:
 -- a product whose category does not exist (yet) shows a null category, exactly
 -- as the source holds it.

@@ -1,4 +1,4 @@
--- View product_channel: one row per product channel listing (DESIGN.md section 3).
+-- View product_channel: one row per product channel listing (docs/design.md, "Store contract").
 -- Judge: sql/reference/product_channel.sql. A listing whose product does not
 -- exist is not shown; a missing channel shows null slug and currency.
 CREATE TEMPORARY VIEW product_channel_view AS

@@ -7,7 +7,7 @@ import java.util.Objects;
  * The committable: everything the sink received between two checkpoint barriers, netted.
  *
  * <p>Because all source tables enter the dataflow through one source and every source
- * transaction enters it whole between two barriers (DESIGN.md section 2), a unit is the
+ * transaction enters it whole between two barriers (docs/design.md, "Why a unit is a consistent cut"), a unit is the
  * view delta between two source-transaction boundaries. {@code commitLsn} is the commit LSN of
  * the last source transaction in the unit, or -1 when the unit carried no marker (an error).
  *

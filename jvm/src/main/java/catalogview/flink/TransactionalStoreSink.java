@@ -14,7 +14,7 @@ import org.apache.flink.types.Row;
 
 /**
  * Sink V2 that publishes view changes to the PostgreSQL store in units of whole source
- * transactions (DESIGN.md section 2, step 4).
+ * transactions (docs/design.md, "Commit stage").
  *
  * <p>Input: rows (view_name, row_key, payload) with a RowKind; view_name "__watermark" marks
  * the end of a source transaction (row_key = commit LSN). The writer nets everything between
