@@ -18,6 +18,7 @@ so the checker can show what goes wrong without alignment.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -39,6 +40,7 @@ from pyflink.table.changelog_mode import ChangelogMode
 from flink_jobs.changes import WATERMARK_TAG, RouteChanges, table_tag
 from flink_jobs.commit_sink import TransactionalStoreSink
 from flink_jobs.options import VIEWS, JobOptions
+from flink_jobs.rocksdb_dir import claim_working_dir
 from flink_jobs.schema import TableSpec, changelog_schema, read_table_spec
 from flink_jobs.sql_files import statements, view_files
 from flink_jobs.store_writer import ViewWriter, WatermarkWriter
@@ -68,9 +70,9 @@ def create_environment(
     # flattened: under the mini-cluster's temporary directory a restore at
     # another parallelism made that name 256 characters, one too many ("File
     # name too long", every restore failed). A short working directory keeps
-    # it well below; the LOG files go beside it, kept to their header.
-    rocksdb_dir = Path(tempfile.gettempdir()) / "cv-rocksdb"
-    (rocksdb_dir / "log").mkdir(parents=True, exist_ok=True)
+    # it well below; the LOG files go beside it, kept to their header. One
+    # directory per job process, so that a start can remove what killed jobs left.
+    rocksdb_dir = claim_working_dir(Path(tempfile.gettempdir()) / "cv-rocksdb", os.getpid())
     conf.set_string("state.backend.rocksdb.localdir", str(rocksdb_dir))
     conf.set_string("state.backend.rocksdb.log.dir", str(rocksdb_dir / "log"))
     conf.set_string("state.backend.rocksdb.log.level", "HEADER_LEVEL")
