@@ -57,6 +57,12 @@ def create_environment(
         "execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION"
     )
     conf.set_string("execution.checkpointing.num-retained", "3")
+    # A barrier passes a source transaction only once every view has digested
+    # it: behind a transaction of a million rows a checkpoint takes as long as
+    # the views do. Flink's 10 minutes, and failing the job on the first
+    # expiry, made such a transaction restart from the last checkpoint forever.
+    conf.set_string("execution.checkpointing.timeout", "2 h")
+    conf.set_string("execution.checkpointing.tolerable-failed-checkpoints", "3")
     # Aligned checkpoints are what makes a unit a consistent cut: never let a
     # configuration default turn them unaligned.
     conf.set_string("execution.checkpointing.unaligned.enabled", "false")
@@ -79,6 +85,10 @@ def create_environment(
     # The assembler looks up each buffered event by key (dedupe on arrival, take
     # on release): bloom filters spare those lookups a read of every SST file.
     conf.set_string("state.backend.rocksdb.use-bloom-filter", "true")
+    # RocksDB's background threads are shared by every instance of the process
+    # (~45 at parallelism 1): with Flink's 2, compactions fell behind under a
+    # large transaction and writes stalled (the views' puts waited on L0 files).
+    conf.set_string("state.backend.rocksdb.thread.num", "4")
     if restore_from is not None:
         conf.set_string("execution.state-recovery.path", restore_from.as_uri())
     # Small Python bundles: a barrier waits until the current bundle is flushed.
