@@ -4,8 +4,8 @@ status, stop with a savepoint, resume, rescale; then the oracle at
 parallelism 4 on the cluster. Also the lifecycle on the local mini-cluster.
 
 The session job is stopped while these run and started fresh again at the
-end, awaited until the store equals the reference, so later tests see the
-usual stack.
+end of the module, awaited until the store equals the reference, so later
+tests see the usual stack.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 
 from catalog_view.cli import main
 from catalog_view.demo import converged
+from catalog_view.errors import StackError
 from catalog_view.settings import Settings
 from catalog_view.stack import lifecycle
 from catalog_view.stack.cluster import FlinkCluster
@@ -44,17 +45,20 @@ def _timing(what: str, seconds: float) -> None:
     print(f"\ntiming: {what} {seconds:.1f}s")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster(stack: LocalStack) -> Iterator[FlinkCluster]:
     """The session stack with the local cluster running instead of the
-    mini-cluster job; afterwards the cluster is down and the session job back."""
+    mini-cluster job, for this module; afterwards the cluster is down and the
+    session job is back, started fresh, with the store equal to the reference."""
     stack.job.stop()
     local = FlinkCluster(stack.settings)
     try:
         _timing("cluster start-up (1 JobManager, 2 TaskManagers)", local.start())
         yield local
     finally:
+        lifecycle.ClusterJob(stack.settings).stop()
         local.stop()
+        stack.job.stop()
         since = stack.job.restart(fresh=True)
         wait_until(
             lambda: wrote_since(stack.settings, since) and converged(stack.settings),
@@ -161,34 +165,31 @@ def test_verify_on_the_cluster_at_parallelism_4(cluster: FlinkCluster, settings:
 
 
 def test_job_lifecycle_on_the_mini_cluster(
-    stack: LocalStack, cli_env: None, capsys: pytest.CaptureFixture[str]
+    cluster: FlinkCluster, settings: Settings, cli_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """status, stop with a savepoint and resume work on the mini-cluster too,
-    through its REST port; rescale there is a stop and a resume at P."""
-    settings = stack.settings
+    through its REST port; a submit there is refused while the cluster runs a job."""
     mini = FlinkJob(settings)
-    try:
-        mini.stop()
-        target = lifecycle.resolve_target(settings, flink="mini")
-        submitted = lifecycle.submit(target, parallelism=1)
-        assert mini.alive() and job_report(target).state == "RUNNING"
-        _wait_checkpoint(target, int(time.time() * 1000))
-        assert main(["job", "status", "--flink", "mini"]) == 0
-        assert submitted.job_id in capsys.readouterr().out
+    target = lifecycle.resolve_target(settings, flink="mini")
+    assert target.kind == "mini"
+    cluster_job = lifecycle.ClusterJob(settings)
+    cluster_job.start(parallelism=1)
+    with pytest.raises(StackError, match=r"runs on the local cluster: stop it first"):
+        lifecycle.submit(target)
+    assert cluster_job.stop()
 
-        stopped = lifecycle.stop(target)
-        _timing("mini-cluster stop-with-savepoint", stopped.stop_s)
-        assert not mini.alive()
-        assert (lifecycle.local_path(stopped.savepoint) / "_metadata").is_file()
+    submitted = lifecycle.submit(target, parallelism=1)
+    assert mini.alive() and job_report(target).state == "RUNNING"
+    _wait_checkpoint(target, int(time.time() * 1000))
+    assert main(["job", "status", "--flink", "mini"]) == 0
+    assert submitted.job_id in capsys.readouterr().out
 
-        assert main(["job", "resume", "--flink", "mini", "--parallelism", "2"]) == 0
-        assert "at parallelism 2 from" in capsys.readouterr().out
-        assert job_report(target).parallelism == 2
-    finally:
-        since = stack.job.restart(fresh=True)
-        wait_until(
-            lambda: wrote_since(settings, since) and converged(settings),
-            timeout_s=600,
-            what="session job back and store == reference",
-            interval_s=1.0,
-        )
+    stopped = lifecycle.stop(target)
+    _timing("mini-cluster stop-with-savepoint", stopped.stop_s)
+    assert not mini.alive()
+    assert (lifecycle.local_path(stopped.savepoint) / "_metadata").is_file()
+
+    assert main(["job", "resume", "--flink", "mini", "--parallelism", "2"]) == 0
+    assert "at parallelism 2 from" in capsys.readouterr().out
+    assert job_report(target).parallelism == 2
+    assert mini.stop()
