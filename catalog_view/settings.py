@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     flink_rest_port: int = Field(default=58081, ge=1, le=65535)
     flink_rpc_port: int = Field(default=58123, ge=1, le=65535)
     flink_mini_rest_port: int = Field(default=58082, ge=1, le=65535)
+    # Flink's Prometheus reporter (in the wheel's plugins/): the JobManager
+    # serves /metrics on this port, TaskManager i on this port + i.
+    flink_prometheus_port: int = Field(default=58249, ge=1, le=65535)
     flink_taskmanagers: int = Field(default=2, ge=1, le=16)
     flink_slots_per_taskmanager: int = Field(default=2, ge=1, le=64)
     flink_taskmanager_memory: str = Field(default="1536m", pattern=r"^[0-9]+[mMgG]$")

@@ -29,6 +29,7 @@ TEST_PORTS = {
     "flink_rest_port": 58081 + _OFFSET,
     "flink_rpc_port": 58123 + _OFFSET,
     "flink_mini_rest_port": 58082 + _OFFSET,
+    "flink_prometheus_port": 58249 + _OFFSET,
 }
 
 

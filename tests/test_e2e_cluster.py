@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from catalog_view.cli import main
 from catalog_view.demo import converged
@@ -92,6 +93,10 @@ def test_cluster_processes_ports_and_logs(cluster: FlinkCluster, settings: Setti
         assert list(cluster.log_dir(name).glob("*.log")), f"{name} wrote no log"
     ports = {cluster.config(n).get("taskmanager.rpc.port") for n in cluster.names[1:]}
     assert ports == {settings.flink_rpc_port + 1, settings.flink_rpc_port + 2}
+    # Flink's Prometheus reporter answers on each process's own port.
+    for name in cluster.names:
+        metrics = requests.get(cluster.metrics_url(name), timeout=10)
+        assert metrics.status_code == 200 and "flink_" in metrics.text, name
     rows = {row.name: row for row in LocalStack(settings).status()}
     for name in cluster.names:
         assert rows[f"flink-{name}"].state == "healthy", rows[f"flink-{name}"]

@@ -16,7 +16,7 @@ from catalog_view.cli import main
 from catalog_view.errors import StackError
 from catalog_view.settings import REPO_ROOT, Settings, load_settings
 from catalog_view.stack import lifecycle
-from catalog_view.stack.cluster import FlinkCluster, flatten
+from catalog_view.stack.cluster import FlinkCluster, flatten, flink_home
 from catalog_view.stack.flink_rest import (
     FlinkRest,
     FlinkRestError,
@@ -343,6 +343,8 @@ def test_cluster_configuration(settings: Settings) -> None:
     assert tm2["execution.checkpointing.incremental"] == "true"
     assert tm2["taskmanager.memory.managed.size"] == settings.job_managed_memory
     assert tm2["execution.checkpointing.savepoint-dir"] == cluster.savepoint_dir.as_uri()
+    assert tm2["metrics.reporter.prom.port"] == str(settings.flink_prometheus_port + 2)
+    assert (flink_home() / "plugins" / "metrics-prometheus").is_dir()
     # The wheel's JVM flags for Java 17 are kept.
     assert "--add-opens" in str(tm2["env.java.opts.all"])
     assert flatten({"a": {"b": 1, "c": {"d": "x"}}, "e": 2}) == {"a.b": 1, "a.c.d": "x", "e": 2}

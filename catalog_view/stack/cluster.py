@@ -32,6 +32,7 @@ from catalog_view.stack.status import ComponentStatus
 from catalog_view.waiting import WaitTimeout, wait_until
 
 HOST = "127.0.0.1"
+PROMETHEUS_FACTORY = "org.apache.flink.metrics.prometheus.PrometheusReporterFactory"
 
 
 def flink_home() -> Path:
@@ -144,11 +145,19 @@ class FlinkCluster:
                 "python.client.executable": sys.executable,
             }
         )
+        index = 0
         if name.startswith("taskmanager-"):
             index = int(name.rsplit("-", 1)[1])
             conf["taskmanager.resource-id"] = name
             conf["taskmanager.rpc.port"] = s.flink_rpc_port + index
+        # Flink's Prometheus reporter, from the wheel's plugins/metrics-prometheus.
+        conf["metrics.reporter.prom.factory.class"] = PROMETHEUS_FACTORY
+        conf["metrics.reporter.prom.port"] = str(s.flink_prometheus_port + index)
         return conf
+
+    def metrics_url(self, name: str) -> str:
+        port = self.config(name)["metrics.reporter.prom.port"]
+        return f"http://{HOST}:{port}/metrics"
 
     def _configure(self, name: str) -> Path:
         conf_dir = self.conf_dir(name)
