@@ -42,8 +42,13 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(f"CATALOG_VIEW_{field.upper()}", str(getattr(settings, field)))
 
 
+# Measured durations, printed when the module's cluster stops (tests that
+# capture their own output would swallow them).
+TIMINGS: list[str] = []
+
+
 def _timing(what: str, seconds: float) -> None:
-    print(f"\ntiming: {what} {seconds:.1f}s")
+    TIMINGS.append(f"timing: {what} {seconds:.1f}s")
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +62,7 @@ def cluster(stack: LocalStack) -> Iterator[FlinkCluster]:
         _timing("cluster start-up (1 JobManager, 2 TaskManagers)", local.start())
         yield local
     finally:
+        print("\n" + "\n".join(TIMINGS))
         lifecycle.ClusterJob(stack.settings).stop()
         local.stop()
         stack.job.stop()
