@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import time
 import zipfile
 from dataclasses import dataclass
@@ -240,16 +241,11 @@ def flink_run_argv(
         "flink_jobs",
         "-pyfs",
         str(_python_files(settings)),
+        # The client runs the job's Python program with this environment's Python.
         "-pyclientexec",
-        os.environ.get("CATALOG_VIEW_PYTHON", _python()),
+        sys.executable,
         *arguments.argv(),
     ]
-
-
-def _python() -> str:
-    import sys
-
-    return sys.executable
 
 
 def _flink_run(
