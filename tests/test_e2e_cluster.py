@@ -147,9 +147,12 @@ def test_job_lifecycle_on_the_cluster(
     restored = target.rest.checkpoints(resumed.job_id).restored_from
     assert restored is not None and Path(restored.removeprefix("file:")) == savepoint
 
-    assert main(["job", "rescale", "4"]) == 0
+    # By REST address, as for a remote cluster: the wheel's client
+    # configuration, the savepoint in the cluster's configured directory.
+    assert main(["job", "rescale", "4", "--rest-address", cluster.rest_url]) == 0
     out = capsys.readouterr().out
-    assert "at parallelism 4" in out and "savepoint file:" in out
+    assert "at parallelism 4" in out
+    assert f"savepoint {lifecycle.savepoint_dir(settings).as_uri().replace('///', '/')}" in out
     report = job_report(target)
     assert (report.state, report.parallelism) == ("RUNNING", 4)
     assert lifecycle.ClusterJob(settings).stop()
