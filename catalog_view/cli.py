@@ -22,7 +22,7 @@ def _cmd_stack(args: argparse.Namespace) -> int:
 
     stack = LocalStack(load_settings())
     if args.action == "up":
-        stack.up(with_job=not args.no_job)
+        stack.up(with_job=not args.no_job, flink=args.flink)
         _print_status(stack, as_json=False)
     elif args.action == "down":
         stopped = stack.down()
@@ -144,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
     stack = sub.add_parser("stack", help="the embedded local stack")
     stack.add_argument("action", choices=("up", "down", "status"))
     stack.add_argument("--no-job", action="store_true", help="up: do not start the Flink job")
+    stack.add_argument(
+        "--flink",
+        choices=("mini", "cluster"),
+        default=None,
+        help="up: run the job on the local mini-cluster (default) or on a standalone session "
+        "cluster of one JobManager and CATALOG_VIEW_FLINK_TASKMANAGERS TaskManagers",
+    )
     stack.add_argument("--purge", action="store_true", help="down: also delete the data directory")
     stack.add_argument("--json", action="store_true", help="status: one JSON array")
     stack.add_argument(
@@ -192,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     from catalog_view.verify import add_verify_command
 
     add_verify_command(sub)
+
+    from catalog_view.job_command import add_job_command
+
+    add_job_command(sub)
 
     from catalog_view.bench.command import add_bench_command
 

@@ -105,6 +105,25 @@ class Settings(BaseSettings):
     # "stop" the watermark (default), or "dead-letter" it and go on.
     bad_records: Literal["stop", "dead-letter"] = "stop"
 
+    # The standalone session cluster (`stack up --flink cluster`): the
+    # JobManager's REST and RPC ports, TaskManager i's RPC port is
+    # flink_rpc_port + i. The mini-cluster job serves REST on its own port.
+    flink_rest_port: int = Field(default=58081, ge=1, le=65535)
+    flink_rpc_port: int = Field(default=58123, ge=1, le=65535)
+    flink_mini_rest_port: int = Field(default=58082, ge=1, le=65535)
+    # Flink's Prometheus reporter (in the wheel's plugins/): the JobManager
+    # serves /metrics on this port, TaskManager i on this port + i.
+    flink_prometheus_port: int = Field(default=58249, ge=1, le=65535)
+    flink_taskmanagers: int = Field(default=2, ge=1, le=16)
+    flink_slots_per_taskmanager: int = Field(default=2, ge=1, le=64)
+    flink_taskmanager_memory: str = Field(default="1536m", pattern=r"^[0-9]+[mMgG]$")
+    # A remote cluster's REST address (http://host:port) for `catalog-view job`;
+    # unset: the local cluster when it runs, else the local mini-cluster.
+    flink_rest_address: str | None = None
+    # Where stop-with-savepoint writes on a remote cluster (a path its
+    # JobManager and TaskManagers share); locally <data_dir>/flink/savepoints.
+    flink_savepoint_dir: str | None = None
+
     @field_validator("capture_name", "admin_db", "store_db", "admin_schema", "store_schema")
     @classmethod
     def _identifier(cls, value: str) -> str:

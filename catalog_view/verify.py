@@ -860,6 +860,9 @@ class VerifyOptions:
     faults: tuple[str, ...] = ()
     # Scenarios started per second at most (None: as fast as they go).
     rate: float | None = None
+    # Where the job runs: "mini" (one local process) or "cluster" (the local
+    # standalone session cluster, catalog_view/stack/cluster.py).
+    flink: str = "mini"
 
     def __post_init__(self) -> None:
         # baseline=True (what it was before there were two) means "python".
@@ -878,6 +881,10 @@ class VerifyOptions:
             raise VerifyError(
                 f"--baseline must be one of {', '.join(BASELINES)}, got {self.baseline!r}"
             )
+        if self.flink not in ("mini", "cluster"):
+            raise VerifyError(f"--flink must be mini or cluster, got {self.flink!r}")
+        if self.flink == "cluster" and (self.restart_parallelisms or self.faults):
+            raise VerifyError("--restart-job and --fault run on the mini-cluster (--flink mini)")
         if min(self.sync_timeout_s, self.final_timeout_s) <= 0:
             raise VerifyError("timeouts must be > 0")
         try:
@@ -962,8 +969,9 @@ def _progress(judge: Judge, total: int, every: int) -> Callable[[Recorded], None
 def _running_job(settings: Settings, options: VerifyOptions) -> Iterator[FlinkJob]:
     """Start the job; stops it on the way out (also after a restart)."""
     from catalog_view.stack.job import FlinkJob
+    from catalog_view.stack.lifecycle import ClusterJob
 
-    job = FlinkJob(settings)
+    job = ClusterJob(settings) if options.flink == "cluster" else FlinkJob(settings)
     try:
         job.start(
             parallelism=options.parallelism, baseline=options.baseline, fresh=not options.restore
@@ -977,14 +985,17 @@ def prepare(settings: Settings, options: VerifyOptions) -> Settings:
     """Stack up without the job, any job stopped, a freshly seeded catalog."""
     from catalog_view.seed import seed_catalog
     from catalog_view.stack.job import FlinkJob
+    from catalog_view.stack.lifecycle import ClusterJob
     from catalog_view.stack.local import LocalStack
 
     if options.ensure_stack:
         stack = LocalStack(settings)
-        stack.up(with_job=False)
+        stack.up(with_job=False, flink=options.flink)
         settings = stack.settings
     if FlinkJob(settings).stop():
         _log("stopped the running job")
+    if options.flink == "cluster" and ClusterJob(settings).stop():
+        _log("cancelled the job on the cluster")
     report = seed_catalog(settings, options.products, options.seed, reset=True, progress=False)
     _log(f"catalog reset and seeded: {report.total} rows, {options.products} products")
     return settings
@@ -1083,7 +1094,7 @@ def run_verify(settings: Settings, options: VerifyOptions) -> VerifyReport:
     try:
         with _running_job(settings, options) as job:
             report = _verify_with_job(settings, options, workload, recorder, judge, job)
-            if job.process.pid() is None:
+            if not job.alive():
                 report.final_difference += f" (the Flink job exited: {_job_log(settings)})"
             report.duration_s = time.monotonic() - started
             return report
@@ -1103,7 +1114,7 @@ def _verify_with_job(
     job: FlinkJob,
 ) -> VerifyReport:
     def job_alive() -> bool:
-        return job.process.pid() is not None
+        return job.alive()
 
     started = time.monotonic()
     with admin_connection(settings) as conn:
@@ -1205,6 +1216,12 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--transactions", type=int, default=200, help="source transactions")
     parser.add_argument("--parallelism", type=int, default=1, help="Flink parallelism")
+    parser.add_argument(
+        "--flink",
+        choices=("mini", "cluster"),
+        default="mini",
+        help="run the job on the local mini-cluster (default) or the standalone session cluster",
+    )
     parser.add_argument("--seed", type=int, default=None, help="workload seed (default: random)")
     parser.add_argument(
         "--baseline",
@@ -1289,6 +1306,7 @@ def options_from_args(args: argparse.Namespace, seed: int) -> VerifyOptions:
         final_timeout_s=args.final_timeout,
         stack_down=args.stack_down,
         restore=args.restore,
+        flink=args.flink,
         restart_parallelisms=parse_parallelisms(args.restart_job) if args.restart_job else (),
         faults=parse_faults(args.faults) if args.faults else (),
         rate=args.rate,

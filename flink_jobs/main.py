@@ -41,8 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     options: JobOptions = parse_options(argv)
     if options.baseline == "sql":
         return run_sql_baseline(options)
-    restore = None
-    if not (options.baseline or options.fresh):
+    restore = options.restore_from
+    if restore is None and not (options.baseline or options.fresh):
         restore = latest_checkpoint(options.checkpoint_dir)
     env, t_env = create_environment(options, restore)
     if options.baseline:

@@ -55,6 +55,10 @@ class JobOptions:
     managed_memory: str
     # How long the views' aggregates and joins may hold changes to fold them.
     mini_batch_ms: int
+    # An explicit restore point (a savepoint), instead of the newest retained checkpoint.
+    restore_from: Path | None = None
+    # The mini-cluster's REST port (None: Flink's default); ignored on a cluster.
+    rest_port: int | None = None
 
     @property
     def topics(self) -> CaptureTopics:
@@ -160,7 +164,22 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         help="how long the views' operators may buffer changes to fold them (Flink SQL "
         "mini-batch); flushed at every checkpoint barrier",
     )
+    parser.add_argument(
+        "--restore-from",
+        type=Path,
+        default=None,
+        help="a savepoint (or checkpoint) directory to restore instead of the newest retained "
+        "checkpoint (catalog-view job resume)",
+    )
+    parser.add_argument(
+        "--rest-port",
+        type=int,
+        default=None,
+        help="the local mini-cluster's REST port (catalog-view job status/stop use it)",
+    )
     args = parser.parse_args(argv)
+    if args.restore_from is not None and (args.fresh or args.baseline):
+        parser.error("--restore-from restores the aligned job; not with --fresh or --baseline")
     if args.baseline == "sql" and args.print_sink:
         parser.error("--print-sink is not available with --baseline sql (its sinks are JDBC)")
     if args.parallelism < 1:
@@ -198,4 +217,6 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         bad_records=args.bad_records,
         managed_memory=args.managed_memory,
         mini_batch_ms=args.mini_batch_ms,
+        restore_from=args.restore_from,
+        rest_port=args.rest_port,
     )

@@ -91,6 +91,9 @@ def create_environment(
     conf.set_string("state.backend.rocksdb.thread.num", "4")
     if restore_from is not None:
         conf.set_string("execution.state-recovery.path", restore_from.as_uri())
+    if options.rest_port is not None:
+        # Only the local mini-cluster reads it: `catalog-view job` reaches it there.
+        conf.set_string("rest.port", str(options.rest_port))
     # Small Python bundles: a barrier waits until the current bundle is flushed.
     conf.set_string("python.fn-execution.bundle.size", "500")
     conf.set_string("python.fn-execution.bundle.time", "100")

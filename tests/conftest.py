@@ -26,6 +26,10 @@ TEST_PORTS = {
     "kafka_port": 59092 + _OFFSET,
     "kafka_controller_port": 59093 + _OFFSET,
     "connect_port": 58083 + _OFFSET,
+    "flink_rest_port": 58081 + _OFFSET,
+    "flink_rpc_port": 58123 + _OFFSET,
+    "flink_mini_rest_port": 58082 + _OFFSET,
+    "flink_prometheus_port": 58249 + _OFFSET,
 }
 
 

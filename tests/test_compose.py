@@ -4,7 +4,7 @@ No Docker engine runs here, so the compose file is checked offline: Debian's
 docker-compose validates it (`docker-compose config`), and every setting that
 the local stack also has is compared with the local stack's own source of
 truth: the poms in stack/, pyproject.toml, the jinja2 templates, the
-PostgreSQL settings PostgresCluster writes, the job's argv and Settings.
+PostgreSQL settings PostgresCluster writes, the job's argument spec and Settings.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from catalog_view.settings import REPO_ROOT, Settings
 from catalog_view.stack import jars
 from catalog_view.stack import postgres as local_postgres
 from catalog_view.stack.java import TEMPLATES as STACK_TEMPLATES
-from catalog_view.stack.job import FlinkJob
+from catalog_view.stack.job import job_arguments
 from catalog_view.stack.local import PASSWORD_FIELDS
 from catalog_view.templating import render_text
 from connectors.render import CONNECT_SECRETS_KEY, connect_secrets_file, render_source_connector
@@ -459,22 +459,26 @@ def test_setup_uses_the_project_cli_and_defaults(
     assert settings.secret("cdc_password") == DUMMY_SECRETS["CATALOG_VIEW_CDC_PASSWORD"]
 
 
-def test_job_arguments_match_the_local_job(
-    services: dict[str, Any], clean_settings_env: None
-) -> None:
+def test_job_arguments_are_the_spec(services: dict[str, Any], clean_settings_env: None) -> None:
+    """job-submit's command is the job's argument spec (flink_jobs/arguments.py)
+    rendered from the settings the setup service runs with: the same function
+    renders the local start and the cluster submission (catalog_view/stack/job.py
+    job_arguments), so the three cannot drift."""
     command = services["job-submit"]["command"]
     assert command[0] == "/opt/catalog-view/submit-job.sh"
+    env = services["setup"]["environment"]
+    settings = setup_settings(services).model_copy(
+        update={"kafka_bootstrap_servers": env["CATALOG_VIEW_KAFKA_BOOTSTRAP_SERVERS"]}
+    )
+    assert settings.bootstrap_servers == kafka_internal_bootstrap(services)
+    spec = job_arguments(
+        settings,
+        checkpoint_dir="/var/lib/catalog-view/flink/checkpoints",
+        # The repository's sql/, copied into the image.
+        sql_dir="/app/sql",
+    )
+    assert command[1:] == spec.argv()
     compose = options(command[1:])
-    local_argv = FlinkJob(setup_settings(services)).argv()
-    assert local_argv[1:3] == ["-m", "flink_jobs"]
-    local = options(local_argv[3:])
-
-    assert compose.pop("--bootstrap-servers") == kafka_internal_bootstrap(services)
-    local.pop("--bootstrap-servers")
-    # The repository's sql/, copied into the image.
-    assert compose.pop("--sql-dir") == "/app/sql"
-    assert local.pop("--sql-dir") == str(REPO_ROOT / "sql")
-    assert compose == local
 
     submit = (DOCKER_DIR / "flink" / "submit-job.sh").read_text()
     assert "flink run -m jobmanager:8081 --detached -pym flink_jobs" in submit

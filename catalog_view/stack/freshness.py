@@ -103,7 +103,8 @@ def last_job_report(log_files: list[Path]) -> str | None:
 
 def job_log_files(settings: Settings) -> list[Path]:
     logs = settings.data_dir / "logs"
-    return [logs / "flink-job.log", *sorted((logs / "flink").glob("*.log"))]
+    cluster = sorted((logs / "flink-cluster").glob("taskmanager-*/*.log"))
+    return [logs / "flink-job.log", *sorted((logs / "flink").glob("*.log")), *cluster]
 
 
 def judge(

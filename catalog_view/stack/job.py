@@ -18,6 +18,7 @@ from catalog_view.settings import REPO_ROOT, Settings
 from catalog_view.stack import jars
 from catalog_view.stack.process import ManagedProcess
 from catalog_view.stack.status import ComponentStatus
+from flink_jobs.arguments import JobArguments
 from flink_jobs.options import BASELINES
 
 # Which pipeline without transaction alignment to run (BASELINES): "python"
@@ -80,6 +81,43 @@ def taken_over(settings: Settings, since: datetime, baseline: Baseline = None) -
     return wrote_since(settings, since)
 
 
+def job_arguments(
+    settings: Settings,
+    *,
+    checkpoint_dir: str,
+    sql_dir: str,
+    parallelism: int | None = None,
+    baseline: Baseline = None,
+    fresh: bool = False,
+    restore_from: Path | str | None = None,
+    rest_port: int | None = None,
+    jars: tuple[str, ...] = (),
+) -> JobArguments:
+    """The job's arguments (flink_jobs.arguments) from the settings: the local
+    start, the cluster submission and docker-compose's job-submit render this."""
+    return JobArguments(
+        bootstrap_servers=settings.bootstrap_servers,
+        topic_prefix=settings.topic_prefix,
+        source_schema=settings.admin_schema,
+        store_host=settings.pg_host,
+        store_port=settings.pg_port,
+        store_db=settings.store_db,
+        store_schema=settings.store_schema,
+        store_user=settings.writer_user,
+        parallelism=parallelism or settings.flink_parallelism,
+        bad_records=settings.bad_records,
+        managed_memory=settings.job_managed_memory,
+        checkpoint_interval_ms=settings.checkpoint_interval_ms,
+        checkpoint_dir=checkpoint_dir,
+        sql_dir=sql_dir,
+        baseline=baseline_pipeline(baseline),
+        fresh=fresh,
+        restore_from=None if restore_from is None else str(restore_from),
+        rest_port=rest_port,
+        jars=jars,
+    )
+
+
 @dataclass(frozen=True)
 class FlinkJob:
     settings: Settings
@@ -105,44 +143,20 @@ class FlinkJob:
         parallelism: int | None = None,
         baseline: Baseline = None,
         fresh: bool = False,
+        restore_from: Path | None = None,
     ) -> list[str]:
-        s = self.settings
-        return [
-            sys.executable,
-            "-m",
-            "flink_jobs",
-            "--bootstrap-servers",
-            s.bootstrap_servers,
-            "--topic-prefix",
-            s.topic_prefix,
-            "--source-schema",
-            s.admin_schema,
-            "--store-host",
-            s.pg_host,
-            "--store-port",
-            str(s.pg_port),
-            "--store-db",
-            s.store_db,
-            "--store-schema",
-            s.store_schema,
-            "--store-user",
-            s.writer_user,
-            "--parallelism",
-            str(parallelism or s.flink_parallelism),
-            "--bad-records",
-            s.bad_records,
-            "--managed-memory",
-            s.job_managed_memory,
-            "--checkpoint-interval-ms",
-            str(s.checkpoint_interval_ms),
-            *(["--baseline", pipeline] if (pipeline := baseline_pipeline(baseline)) else []),
-            *(["--fresh"] if fresh else []),
-            "--checkpoint-dir",
-            str(self.checkpoint_root),
-            "--sql-dir",
-            str(REPO_ROOT / "sql"),
-            *(arg for url in jars.flink_jar_urls() for arg in ("--jar", url)),
-        ]
+        arguments = job_arguments(
+            self.settings,
+            parallelism=parallelism,
+            baseline=baseline,
+            fresh=fresh,
+            restore_from=restore_from,
+            checkpoint_dir=str(self.checkpoint_root),
+            sql_dir=str(REPO_ROOT / "sql"),
+            rest_port=self.settings.flink_mini_rest_port,
+            jars=tuple(jars.flink_jar_urls()),
+        )
+        return [sys.executable, "-m", "flink_jobs", *arguments.argv()]
 
     def start(
         self,
@@ -150,6 +164,7 @@ class FlinkJob:
         parallelism: int | None = None,
         baseline: Baseline = None,
         fresh: bool = False,
+        restore_from: Path | None = None,
     ) -> int:
         """Start the job (no-op when running). `baseline` runs a pipeline
         without transaction alignment, for the checker to judge: "python" (the
@@ -168,11 +183,21 @@ class FlinkJob:
         flink_logs = self.settings.data_dir / "logs" / "flink"
         flink_logs.mkdir(parents=True, exist_ok=True)
         env["FLINK_LOG_DIR"] = str(flink_logs)
-        argv = self.argv(parallelism=parallelism, baseline=baseline, fresh=fresh)
+        argv = self.argv(
+            parallelism=parallelism, baseline=baseline, fresh=fresh, restore_from=restore_from
+        )
         return self.process.start(argv, env=env, cwd=REPO_ROOT)
 
     def stop(self) -> bool:
         return self.process.stop(timeout_s=20)
+
+    def alive(self) -> bool:
+        return self.process.pid() is not None
+
+    @property
+    def rest_url(self) -> str:
+        """The mini-cluster's REST endpoint (the job passes --rest-port)."""
+        return f"http://127.0.0.1:{self.settings.flink_mini_rest_port}"
 
     def started_at(self) -> datetime | None:
         """When the running job was started (its pid file), or None."""

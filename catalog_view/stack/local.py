@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from catalog_view.errors import CatalogViewError
 from catalog_view.settings import Settings
 from catalog_view.stack import jars
+from catalog_view.stack.cluster import FlinkCluster
 from catalog_view.stack.freshness import assess
 from catalog_view.stack.java import ConnectWorker, KafkaBroker
 from catalog_view.stack.job import FlinkJob
@@ -77,7 +78,16 @@ class LocalStack:
     def job(self) -> FlinkJob:
         return FlinkJob(self.settings)
 
-    def up(self, *, with_job: bool = True) -> None:
+    @property
+    def cluster(self) -> FlinkCluster:
+        return FlinkCluster(self.settings)
+
+    def up(self, *, with_job: bool = True, flink: str | None = None) -> None:
+        """`flink`: "mini" (the default) runs the job as one local mini-cluster
+        process, "cluster" on the standalone session cluster; None keeps the
+        local cluster when it already runs."""
+        if flink not in (None, "mini", "cluster"):
+            raise CatalogViewError(f"flink must be 'mini' or 'cluster', got {flink!r}")
         self.settings = ensure_secrets(self.settings)
         _step("resolve jars", jars.resolve_all)
         _step("postgres", self._postgres_up)
@@ -85,8 +95,23 @@ class LocalStack:
         _step("topics", lambda: ensure_topics(self.settings))
         _step("connect", self.connect.start)
         _step("connector", self.register_connector)
-        if with_job:
+        on_cluster = flink == "cluster" or (flink is None and self.cluster.running())
+        if on_cluster:
+            _step("flink cluster", self.cluster.start)
+        if with_job and on_cluster:
+            _step("flink job (cluster)", self._submit_to_cluster)
+        elif with_job:
             _step("flink job", self.job.start)
+
+    def _submit_to_cluster(self) -> None:
+        from catalog_view.stack import lifecycle
+
+        target = lifecycle.resolve_target(self.settings, flink="cluster")
+        running = target.rest.running_job()
+        if running is not None:
+            print(f"stack: job {running.job_id} already runs", file=sys.stderr, flush=True)
+            return
+        lifecycle.submit(target)
 
     def _postgres_up(self) -> None:
         self.postgres.init()
@@ -107,6 +132,7 @@ class LocalStack:
         stopped = []
         for name, stop in (
             ("flink job", self.job.stop),
+            ("flink cluster", self.cluster.stop),
             ("connect", self.connect.stop),
             ("kafka", self.kafka.stop),
             ("postgres", self.postgres.stop),
@@ -118,9 +144,32 @@ class LocalStack:
     def status(self) -> list[ComponentStatus]:
         result = [self._postgres_status(), self._kafka_status(), self._connect_status()]
         result.append(self._connector_status())
-        result.append(self.job.status())
+        if self.cluster.running():
+            result += self.cluster.status()
+            result.append(self._cluster_job_status())
+        else:
+            result.append(self.job.status())
         result.append(self._freshness_status())
         return result
+
+    def _cluster_job_status(self) -> ComponentStatus:
+        from catalog_view.stack.flink_rest import FlinkRestError
+
+        rest = self.cluster.rest
+        try:
+            job = rest.running_job()
+            detail = rest.job(job.job_id) if job is not None else None
+        except FlinkRestError as exc:
+            return ComponentStatus("flink-job", "unknown", "cluster", str(exc))
+        if job is None or detail is None:
+            return ComponentStatus("flink-job", "stopped", "cluster", "no job on the cluster")
+        state = "running" if detail.all_running else detail.state.lower()
+        return ComponentStatus(
+            "flink-job",
+            state,
+            "cluster",
+            f"id {job.job_id}, parallelism {detail.parallelism}; `catalog-view job status`",
+        )
 
     def _freshness_status(self) -> ComponentStatus:
         try:

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Submit the catalog-view job to the session cluster, detached, with the job
-# arguments given to this script (the same as the local stack's, see
-# catalog_view/stack/job.py argv()) plus one --jar per connector jar.
+# arguments given to this script (the spec of flink_jobs/arguments.py, as the
+# local stack renders it) plus one --jar per connector jar.
 # Re-runnable: a job already running under the same name is left alone.
 set -eu
 : "${CATALOG_VIEW_STORE_PASSWORD:?set CATALOG_VIEW_STORE_PASSWORD}"
