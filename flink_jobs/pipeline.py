@@ -72,16 +72,21 @@ def create_environment(
     conf.set_string("state.backend.type", "rocksdb")
     conf.set_string("execution.checkpointing.incremental", "true")
     conf.set_string("taskmanager.memory.managed.size", options.managed_memory)
-    # RocksDB names each instance's LOG file after the instance's whole path,
-    # flattened: under the mini-cluster's temporary directory a restore at
-    # another parallelism made that name 256 characters, one too many ("File
-    # name too long", every restore failed). A short working directory keeps
-    # it well below; the LOG files go beside it, kept to their header. One
-    # directory per job process, so that a start can remove what killed jobs left.
-    rocksdb_dir = claim_working_dir(Path(tempfile.gettempdir()) / "cv-rocksdb", os.getpid())
-    conf.set_string("state.backend.rocksdb.localdir", str(rocksdb_dir))
-    conf.set_string("state.backend.rocksdb.log.dir", str(rocksdb_dir / "log"))
-    conf.set_string("state.backend.rocksdb.log.level", "HEADER_LEVEL")
+    if options.rest_port is not None:
+        # Only the local start names the mini-cluster's REST port; on a cluster
+        # the TaskManagers' own configuration places RocksDB.
+        #
+        # RocksDB names each instance's LOG file after the instance's whole
+        # path, flattened: under the mini-cluster's temporary directory a
+        # restore at another parallelism made that name 256 characters, one too
+        # many ("File name too long", every restore failed). A short working
+        # directory keeps it well below; the LOG files go beside it, kept to
+        # their header. One directory per job process, so that a start can
+        # remove what killed jobs left.
+        rocksdb_dir = claim_working_dir(Path(tempfile.gettempdir()) / "cv-rocksdb", os.getpid())
+        conf.set_string("state.backend.rocksdb.localdir", str(rocksdb_dir))
+        conf.set_string("state.backend.rocksdb.log.dir", str(rocksdb_dir / "log"))
+        conf.set_string("state.backend.rocksdb.log.level", "HEADER_LEVEL")
     # The assembler looks up each buffered event by key (dedupe on arrival, take
     # on release): bloom filters spare those lookups a read of every SST file.
     conf.set_string("state.backend.rocksdb.use-bloom-filter", "true")
