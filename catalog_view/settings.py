@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     # A unit is what arrives between two checkpoints: the interval bounds how
     # fresh the store can be, and each checkpoint costs every operator a snapshot.
     checkpoint_interval_ms: int = Field(default=1000, ge=100)
+    # Completed checkpoints kept: the older ones are restore points too (docs/restore.md).
+    retained_checkpoints: int = Field(default=3, ge=1, le=100)
+    # Port range of the job's Prometheus reporter (Flink metrics, read by
+    # `stack status`); "" for no reporter.
+    metrics_port: str = Field(default="59250-59259", pattern=r"^([0-9]+(-[0-9]+)?)?$")
     # `stack status` says "stalled" when the source has committed past the
     # watermark and the watermark has not moved for this long.
     stall_after_s: float = Field(default=60.0, gt=0)

@@ -80,6 +80,7 @@ from catalog_view.faults import (
     parse_parallelisms,
     restart_job,
 )
+from catalog_view.restore_points import restore_older
 from catalog_view.workload import (
     Plan,
     Scale,
@@ -856,6 +857,9 @@ class VerifyOptions:
     # Kill the job (SIGKILL) at evenly spaced points of the workload and start
     # it again from its newest checkpoint at these parallelisms (rescaling).
     restart_parallelisms: tuple[int, ...] = ()
+    # Kill the job, let the source move on, and start it again from its OLDEST
+    # retained checkpoint (the store ahead of it) at these parallelisms.
+    restore_older_parallelisms: tuple[int, ...] = ()
     # Other faults (catalog_view.faults.FAULTS), after the job restarts.
     faults: tuple[str, ...] = ()
     # Scenarios started per second at most (None: as fast as they go).
@@ -1125,7 +1129,7 @@ def _verify_with_job(
     sampler.start()
     gate = WorkloadGate()
     restarter = FaultRunner(
-        _planned_faults(settings, options, job, gate),
+        _planned_faults(settings, options, job, gate, lambda: len(recorder.recording)),
         len(recorder.recording) + workload.transactions,
         lambda: len(recorder.recording),
         _log,
@@ -1160,14 +1164,22 @@ def _verify_with_job(
 
 
 def _planned_faults(
-    settings: Settings, options: VerifyOptions, job: FlinkJob, gate: WorkloadGate
+    settings: Settings,
+    options: VerifyOptions,
+    job: FlinkJob,
+    gate: WorkloadGate,
+    committed: Callable[[], int],
 ) -> list[Fault]:
     """Job restarts at the given parallelisms, then the other faults."""
     from catalog_view.stack.local import LocalStack
 
     stack = LocalStack(settings)
     planned = [restart_job(job, p, options.baseline) for p in options.restart_parallelisms]
-    return planned + [build_fault(name, stack, gate) for name in options.faults]
+    older = [
+        restore_older(job, p, options.baseline, committed)
+        for p in options.restore_older_parallelisms
+    ]
+    return planned + older + [build_fault(name, stack, gate) for name in options.faults]
 
 
 def _report(
@@ -1270,6 +1282,13 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
         "rescales 2 -> 4 -> 1",
     )
     parser.add_argument(
+        "--restore-older",
+        metavar="P[,P...]",
+        default="",
+        help="kill the job, let the source move on, and start it again at these parallelisms "
+        "from its OLDEST retained checkpoint while the store is ahead (docs/restore.md)",
+    )
+    parser.add_argument(
         "--faults",
         metavar="F[,F...]",
         default="",
@@ -1308,6 +1327,9 @@ def options_from_args(args: argparse.Namespace, seed: int) -> VerifyOptions:
         restore=args.restore,
         flink=args.flink,
         restart_parallelisms=parse_parallelisms(args.restart_job) if args.restart_job else (),
+        restore_older_parallelisms=(
+            parse_parallelisms(args.restore_older) if args.restore_older else ()
+        ),
         faults=parse_faults(args.faults) if args.faults else (),
         rate=args.rate,
     )

@@ -41,6 +41,10 @@ class JobArguments:
     restore_from: str | None = None
     # The mini-cluster's REST port (a cluster has its own).
     rest_port: int | None = None
+    # Completed checkpoints kept: older ones are restore points too (docs/restore.md).
+    retained_checkpoints: int | None = None
+    # The local job's Prometheus reporter port range (a cluster has its own reporter).
+    metrics_port: str | None = None
     jars: tuple[str, ...] = ()
 
     def argv(self) -> list[str]:

@@ -55,10 +55,15 @@ class JobOptions:
     managed_memory: str
     # How long the views' aggregates and joins may hold changes to fold them.
     mini_batch_ms: int
-    # An explicit restore point (a savepoint), instead of the newest retained checkpoint.
+    # An explicit restore point (a savepoint), instead of the newest retained
+    # checkpoint; the store may be ahead of it (docs/restore.md).
     restore_from: Path | None = None
     # The mini-cluster's REST port (None: Flink's default); ignored on a cluster.
     rest_port: int | None = None
+    # Completed checkpoints kept on disk: older ones are restore points too.
+    retained_checkpoints: int = 3
+    # Port (or range "9250-9260") of Flink's Prometheus reporter; None: no reporter.
+    metrics_port: str | None = None
 
     @property
     def topics(self) -> CaptureTopics:
@@ -169,7 +174,7 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         type=Path,
         default=None,
         help="a savepoint (or checkpoint) directory to restore instead of the newest retained "
-        "checkpoint (catalog-view job resume)",
+        "checkpoint (catalog-view job resume); the store may be ahead of it (docs/restore.md)",
     )
     parser.add_argument(
         "--rest-port",
@@ -177,9 +182,22 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         default=None,
         help="the local mini-cluster's REST port (catalog-view job status/stop use it)",
     )
+    parser.add_argument(
+        "--retained-checkpoints",
+        type=int,
+        default=3,
+        help="completed checkpoints kept on disk (older ones are restore points too)",
+    )
+    parser.add_argument(
+        "--metrics-port",
+        default=None,
+        help="port or range (e.g. 9250-9260) of Flink's Prometheus reporter; none by default",
+    )
     args = parser.parse_args(argv)
     if args.restore_from is not None and (args.fresh or args.baseline):
         parser.error("--restore-from restores the aligned job; not with --fresh or --baseline")
+    if args.retained_checkpoints < 1:
+        parser.error(f"--retained-checkpoints must be >= 1, got {args.retained_checkpoints}")
     if args.baseline == "sql" and args.print_sink:
         parser.error("--print-sink is not available with --baseline sql (its sinks are JDBC)")
     if args.parallelism < 1:
@@ -219,4 +237,6 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         mini_batch_ms=args.mini_batch_ms,
         restore_from=args.restore_from,
         rest_port=args.rest_port,
+        retained_checkpoints=args.retained_checkpoints,
+        metrics_port=args.metrics_port,
     )

@@ -56,13 +56,20 @@ def create_environment(
     conf.set_string(
         "execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION"
     )
-    conf.set_string("execution.checkpointing.num-retained", "3")
+    conf.set_string("execution.checkpointing.num-retained", str(options.retained_checkpoints))
     # A barrier passes a source transaction only once every view has digested
     # it: behind a transaction of a million rows a checkpoint takes as long as
     # the views do. Flink's 10 minutes, and failing the job on the first
     # expiry, made such a transaction restart from the last checkpoint forever.
     conf.set_string("execution.checkpointing.timeout", "2 h")
     conf.set_string("execution.checkpointing.tolerable-failed-checkpoints", "3")
+    if options.metrics_port:
+        # Flink's Prometheus reporter (stack/flink/pom.xml), scraped by `stack status`.
+        conf.set_string(
+            "metrics.reporter.prom.factory.class",
+            "org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+        )
+        conf.set_string("metrics.reporter.prom.port", options.metrics_port)
     # Aligned checkpoints are what makes a unit a consistent cut: never let a
     # configuration default turn them unaligned.
     conf.set_string("execution.checkpointing.unaligned.enabled", "false")
@@ -225,7 +232,17 @@ def build_aligned(
     run_sql_file(t_env, options.sql_dir / "capture" / "records.sql", options)
     records = t_env.to_data_stream(t_env.from_path("capture_records"))
     jvm = get_gateway().jvm.catalogview.flink.assembly
-    assembly = jvm.TransactionAssembly.of(records._j_data_stream, assembler_config(specs, options))
+    # The assembler cuts a replay at the store's watermark (docs/restore.md).
+    watermark = (
+        None
+        if options.print_sink
+        else get_gateway().jvm.catalogview.flink.StoreWatermark(
+            options.store_jdbc_url, options.store_user, options.store_password, options.store_schema
+        )
+    )
+    assembly = jvm.TransactionAssembly.of(
+        records._j_data_stream, assembler_config(specs, options), watermark
+    )
     changelogs = {name: DataStream(assembly.table(name, options.parallelism)) for name in specs}
     register_tables_and_views(t_env, options, specs, changelogs)
     t_env.create_temporary_view(

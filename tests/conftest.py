@@ -30,6 +30,7 @@ TEST_PORTS = {
     "flink_rpc_port": 58123 + _OFFSET,
     "flink_mini_rest_port": 58082 + _OFFSET,
     "flink_prometheus_port": 58249 + _OFFSET,
+    "metrics_port": f"{59250 + _OFFSET}-{59259 + _OFFSET}",
 }
 
 

@@ -124,5 +124,18 @@ def classpath(component: str) -> str:
     return str(component_dir(component) / "*")
 
 
+# Flink's Prometheus reporter: loaded from the job JVM's classpath at start-up,
+# not from the job's jars (pipeline.jars, a user class loader).
+REPORTER_PREFIX = "flink-metrics-prometheus-"
+
+
 def flink_jar_urls() -> list[str]:
-    return [jar.as_uri() for jar in sorted(component_dir("flink").glob("*.jar"))]
+    return [
+        jar.as_uri()
+        for jar in sorted(component_dir("flink").glob("*.jar"))
+        if not jar.name.startswith(REPORTER_PREFIX)
+    ]
+
+
+def metric_reporter_jars() -> list[Path]:
+    return sorted(component_dir("flink").glob(f"{REPORTER_PREFIX}*.jar"))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 
+from catalog_view.errors import StackError
 from catalog_view.settings import REPO_ROOT, Settings
 from catalog_view.stack import jars
 from catalog_view.stack.process import ManagedProcess
@@ -91,6 +92,7 @@ def job_arguments(
     fresh: bool = False,
     restore_from: Path | str | None = None,
     rest_port: int | None = None,
+    metrics_port: str | None = None,
     jars: tuple[str, ...] = (),
 ) -> JobArguments:
     """The job's arguments (flink_jobs.arguments) from the settings: the local
@@ -114,6 +116,8 @@ def job_arguments(
         fresh=fresh,
         restore_from=None if restore_from is None else str(restore_from),
         rest_port=rest_port,
+        retained_checkpoints=settings.retained_checkpoints,
+        metrics_port=metrics_port,
         jars=jars,
     )
 
@@ -154,6 +158,7 @@ class FlinkJob:
             checkpoint_dir=str(self.checkpoint_root),
             sql_dir=str(REPO_ROOT / "sql"),
             rest_port=self.settings.flink_mini_rest_port,
+            metrics_port=self.settings.metrics_port or None,
             jars=tuple(jars.flink_jar_urls()),
         )
         return [sys.executable, "-m", "flink_jobs", *arguments.argv()]
@@ -170,7 +175,8 @@ class FlinkJob:
         without transaction alignment, for the checker to judge: "python" (the
         plain join written row by row; True means it too) or "sql" (plain Flink
         SQL with JDBC sinks, no watermark); `fresh` ignores retained
-        checkpoints (a full replay into an emptied store)."""
+        checkpoints (a full replay into an emptied store); `restore_from` starts
+        from that checkpoint or savepoint instead of the newest checkpoint."""
         env = dict(os.environ)
         # The password travels in the environment, never on the command line.
         env["CATALOG_VIEW_STORE_PASSWORD"] = self.settings.secret("writer_password")
@@ -183,6 +189,19 @@ class FlinkJob:
         flink_logs = self.settings.data_dir / "logs" / "flink"
         flink_logs.mkdir(parents=True, exist_ok=True)
         env["FLINK_LOG_DIR"] = str(flink_logs)
+        if s_port := self.settings.metrics_port:
+            # PyFlink's local gateway JVM appends HADOOP_CLASSPATH to its
+            # classpath: the one way to put the reporter where Flink's metric
+            # registry finds it (a --jar lands in the user class loader).
+            reporter = [str(j) for j in jars.metric_reporter_jars()]
+            if not reporter:
+                raise StackError(
+                    f"CATALOG_VIEW_METRICS_PORT={s_port} but no flink-metrics-prometheus jar in "
+                    f"{jars.component_dir('flink')}: run `catalog-view jars`"
+                )
+            env["HADOOP_CLASSPATH"] = os.pathsep.join(
+                [*reporter, *([env["HADOOP_CLASSPATH"]] if env.get("HADOOP_CLASSPATH") else [])]
+            )
         argv = self.argv(
             parallelism=parallelism, baseline=baseline, fresh=fresh, restore_from=restore_from
         )

@@ -12,6 +12,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 
 from pydantic import SecretStr
 
@@ -149,6 +150,8 @@ class LocalStack:
             result.append(self._cluster_job_status())
         else:
             result.append(self.job.status())
+            if self.settings.metrics_port and self.job.process.pid() is not None:
+                result.append(self._metrics_status())
         result.append(self._freshness_status())
         return result
 
@@ -170,6 +173,30 @@ class LocalStack:
             "cluster",
             f"id {job.job_id}, parallelism {detail.parallelism}; `catalog-view job status`",
         )
+
+    def _metrics_status(self) -> ComponentStatus:
+        from catalog_view.stack import metrics
+
+        try:
+            job_id = metrics.running_job_id(self.job.checkpoint_dir)
+            found = metrics.scrape(self.settings.metrics_port, job_id)
+        except Exception as exc:  # noqa: BLE001 - status must not crash
+            return ComponentStatus("job-metrics", "unknown", "-", str(exc).splitlines()[0])
+        started = self.job.started_at()
+        young = started is not None and (datetime.now(timezone.utc) - started).total_seconds() < 60
+        if found is None and young:
+            return ComponentStatus(
+                "job-metrics", "running", "prometheus", "job starting: no metrics reported yet"
+            )
+        if found is None:
+            return ComponentStatus(
+                "job-metrics",
+                "unreachable",
+                "prometheus",
+                f"no reporter on ports {self.settings.metrics_port} reports the job's metrics "
+                "(yet: the first checkpoint names the job)",
+            )
+        return ComponentStatus("job-metrics", "running", "prometheus", metrics.summary(found))
 
     def _freshness_status(self) -> ComponentStatus:
         try:

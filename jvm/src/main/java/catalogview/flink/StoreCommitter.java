@@ -21,8 +21,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Publishes each {@link StoreUnit} in one store transaction together with the watermark row.
  *
- * <p>Idempotent by LSN: a unit at or below the stored watermark is a replay (Flink re-commits
- * restored committables after a restart) and is skipped. Units are applied strictly in the
+ * <p>Which units may be applied (docs/restore.md has the argument): a unit whose last commit LSN
+ * is at or below the stored watermark is a replay (Flink re-commits restored committables after
+ * a restart; a job restored from an older checkpoint or a savepoint replays what the store
+ * already holds) and is skipped. A unit whose transactions all lie above the watermark, with
+ * none missing in between, is applied. Any other unit is refused and fails the job: one that
+ * straddles the watermark (its netted images cannot say which keys' changes the store already
+ * holds) or one that starts above it (transactions missing). The assembler cuts the replay at
+ * the stored watermark so that no unit straddles it. Units are applied strictly in the
  * order Flink hands them over; on any error the transaction is rolled back and the exception
  * fails the job, which restarts from the last completed checkpoint and re-commits from there.
  * Never {@code retryLater()}: it could let a later unit overtake an earlier one.
@@ -64,7 +70,15 @@ final class StoreCommitter implements Committer<StoreUnit> {
     /** Staged rows of epochs below this one are already deleted. */
     private long cleanedBelowEpoch = StoreUnit.LEGACY_EPOCH;
 
+    private final CommitMetrics metrics;
+
     StoreCommitter(String jdbcUrl, String user, String password, String schema) {
+        this(jdbcUrl, user, password, schema, CommitMetrics.NONE);
+    }
+
+    StoreCommitter(String jdbcUrl, String user, String password, String schema,
+            CommitMetrics metrics) {
+        this.metrics = metrics;
         this.jdbcUrl = jdbcUrl;
         this.user = user;
         this.password = password;
@@ -76,6 +90,39 @@ final class StoreCommitter implements Committer<StoreUnit> {
         for (CommitRequest<StoreUnit> request : requests) {
             apply(request.getCommittable());
         }
+    }
+
+    /** What one unit may do to a store at a given watermark. */
+    enum Verdict {
+        /** Every transaction of the unit lies above the watermark and follows it. */
+        APPLY,
+        /** The store holds every transaction of the unit already. */
+        SKIP,
+        /** Some transactions of the unit are in the store, others are not. */
+        REFUSE_STRADDLES,
+        /** Transactions between the watermark and the unit are in no unit to come. */
+        REFUSE_GAP
+    }
+
+    /**
+     * The rule (docs/restore.md): skip at or below the watermark, apply what lies wholly above
+     * it and follows it, refuse the rest. Units of serializer versions 1 and 2 carry no bounds
+     * and keep the earlier rule (apply above the watermark).
+     */
+    static Verdict verdict(StoreUnit unit, long storedLsn) {
+        if (unit.commitLsn() <= storedLsn) {
+            return Verdict.SKIP;
+        }
+        if (!unit.bounded()) {
+            return Verdict.APPLY;
+        }
+        if (unit.firstLsn() <= storedLsn) {
+            return Verdict.REFUSE_STRADDLES;
+        }
+        if (unit.previousLsn() > storedLsn) {
+            return Verdict.REFUSE_GAP;
+        }
+        return Verdict.APPLY;
     }
 
     /** The stored watermark and what the store holds of the unit, read under the lock. */
@@ -92,11 +139,17 @@ final class StoreCommitter implements Committer<StoreUnit> {
             Connection c = connection();
             StoreState state = lockAndRead(c, unit);
             long garbage = deleteGarbage(c, unit.writerEpoch());
-            if (unit.commitLsn() >= 0 && unit.commitLsn() <= state.storedLsn()) {
+            Verdict verdict = unit.commitLsn() < 0 ? Verdict.APPLY
+                    : verdict(unit, state.storedLsn());
+            if (verdict == Verdict.SKIP) {
                 finish(c, unit, false, garbage);
                 LOG.info("skipping replayed unit up to LSN {} (store at {})", unit.commitLsn(),
                         state.storedLsn());
                 return false;
+            }
+            if (verdict != Verdict.APPLY) {
+                metrics.refused();
+                throw refused(unit, verdict, state.storedLsn());
             }
             checkStagedCount(unit, state.stagedRows());
             if (!unit.changes().isEmpty()) {
@@ -119,6 +172,7 @@ final class StoreCommitter implements Committer<StoreUnit> {
             where.view = "watermark";
             finish(c, unit, true, garbage);
             long ms = (System.nanoTime() - started) / 1_000_000;
+            metrics.committed(ms, unit);
             long rows = written[0] + written[1];
             LOG.info("committed unit up to LSN {}: {} deletes, {} upserts in {} ms, {} rows/s{}",
                     unit.commitLsn(), written[0], written[1], ms, rows * 1000 / Math.max(ms, 1),
@@ -132,6 +186,21 @@ final class StoreCommitter implements Committer<StoreUnit> {
             rollbackQuietly();
             throw e;
         }
+    }
+
+    private IOException refused(StoreUnit unit, Verdict verdict, long storedLsn) {
+        String what = verdict == Verdict.REFUSE_STRADDLES
+                ? "it straddles the store's watermark: it holds source transactions from LSN "
+                        + unit.firstLsn() + " (after " + unit.previousLsn() + ") to "
+                        + unit.commitLsn() + ", the store already reflects those up to "
+                        + storedLsn + ", and a netted unit cannot be applied in part"
+                : "it starts above the store's watermark: it holds source transactions after LSN "
+                        + unit.previousLsn() + ", the store reflects them only up to " + storedLsn
+                        + ", so the transactions in between would be missing";
+        return new IOException("refusing unit " + unit.id() + " up to LSN " + unit.commitLsn()
+                + ": " + what + ". Restore the job from a checkpoint or savepoint taken at or"
+                + " after the store's watermark (e.g. the newest), or rebuild the store"
+                + " (catalog-view resnapshot, or python -m flink_jobs --fresh)");
     }
 
     private IOException withoutMarker(long changes, StoreUnit.Change first) {

@@ -19,14 +19,23 @@ import java.util.Objects;
  * @param writerEpoch the writer instance's epoch (from the store's unit_staging_epoch
  *     sequence); {@link #LEGACY_EPOCH} for units restored from the first serializer version
  * @param unitSeq the unit within its writer's epoch
+ * @param previousLsn the highest commit LSN the writer had marked before this unit (the
+ *     previous unit's, or the restore point's); -1 from the start of the capture, {@link
+ *     #UNKNOWN_LSN} for units of serializer versions 1 and 2
+ * @param firstLsn lowest source commit LSN marked in this unit, -1 if none, {@link
+ *     #UNKNOWN_LSN} for units of serializer versions 1 and 2
  * @param commitLsn highest source commit LSN marked in this unit, -1 if none
  * @param sourceTxid source transaction id of that marker, if known
  * @param sourceCommitMs source commit time of that marker (epoch ms), if known
  * @param changes the inline whole row images with a non-zero net count (empty once staged)
  * @param stagedRows rows the writer committed to unit_staging under this unit id
  */
-public record StoreUnit(long writerEpoch, long unitSeq, long commitLsn, Long sourceTxid,
-        Long sourceCommitMs, List<Change> changes, long stagedRows) {
+public record StoreUnit(long writerEpoch, long unitSeq, long previousLsn, long firstLsn,
+        long commitLsn, Long sourceTxid, Long sourceCommitMs, List<Change> changes,
+        long stagedRows) {
+
+    /** The bounds of a unit written before units carried them (see {@link StoreCommitter}). */
+    public static final long UNKNOWN_LSN = Long.MIN_VALUE;
 
     /** Epoch of units that have no writer epoch; the store's sequence starts above it. */
     public static final long LEGACY_EPOCH = 0;
@@ -48,7 +57,13 @@ public record StoreUnit(long writerEpoch, long unitSeq, long commitLsn, Long sou
 
     /** An inline unit without a writer epoch (restored from serializer version 1). */
     public StoreUnit(long commitLsn, Long sourceTxid, Long sourceCommitMs, List<Change> changes) {
-        this(LEGACY_EPOCH, 0, commitLsn, sourceTxid, sourceCommitMs, changes, 0);
+        this(LEGACY_EPOCH, 0, UNKNOWN_LSN, UNKNOWN_LSN, commitLsn, sourceTxid, sourceCommitMs,
+                changes, 0);
+    }
+
+    /** Whether the unit says which source transactions it holds (not one of version 1 or 2). */
+    public boolean bounded() {
+        return firstLsn != UNKNOWN_LSN && previousLsn != UNKNOWN_LSN;
     }
 
     /** The unit id, for messages. */

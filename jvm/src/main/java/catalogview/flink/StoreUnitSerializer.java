@@ -17,8 +17,10 @@ import org.apache.flink.core.memory.DataOutputSerializer;
  */
 public final class StoreUnitSerializer implements SimpleVersionedSerializer<StoreUnit> {
 
+    /** Version 3 adds the unit's bounds: the previous unit's and its own first commit LSN. */
+    static final int VERSION = 3;
     /** Version 2 adds the unit id and the staged row count. */
-    static final int VERSION = 2;
+    static final int VERSION_STAGED = 2;
     static final int VERSION_INLINE_ONLY = 1;
 
     @Override
@@ -31,6 +33,8 @@ public final class StoreUnitSerializer implements SimpleVersionedSerializer<Stor
         DataOutputSerializer out = new DataOutputSerializer(256);
         out.writeLong(unit.writerEpoch());
         out.writeLong(unit.unitSeq());
+        out.writeLong(unit.previousLsn());
+        out.writeLong(unit.firstLsn());
         out.writeLong(unit.commitLsn());
         writeNullableLong(out, unit.sourceTxid());
         writeNullableLong(out, unit.sourceCommitMs());
@@ -43,15 +47,17 @@ public final class StoreUnitSerializer implements SimpleVersionedSerializer<Stor
     public StoreUnit deserialize(int version, byte[] serialized) throws IOException {
         DataInputDeserializer in = new DataInputDeserializer(serialized);
         StoreUnit unit;
-        if (version == VERSION) {
+        if (version == VERSION || version == VERSION_STAGED) {
             long writerEpoch = in.readLong();
             long unitSeq = in.readLong();
+            long previousLsn = version == VERSION ? in.readLong() : StoreUnit.UNKNOWN_LSN;
+            long firstLsn = version == VERSION ? in.readLong() : StoreUnit.UNKNOWN_LSN;
             long commitLsn = in.readLong();
             Long txid = readNullableLong(in);
             Long commitMs = readNullableLong(in);
             long stagedRows = in.readLong();
-            unit = new StoreUnit(writerEpoch, unitSeq, commitLsn, txid, commitMs,
-                    readChanges(in), stagedRows);
+            unit = new StoreUnit(writerEpoch, unitSeq, previousLsn, firstLsn, commitLsn, txid,
+                    commitMs, readChanges(in), stagedRows);
         } else if (version == VERSION_INLINE_ONLY) {
             long commitLsn = in.readLong();
             Long txid = readNullableLong(in);
@@ -59,7 +65,7 @@ public final class StoreUnitSerializer implements SimpleVersionedSerializer<Stor
             unit = new StoreUnit(commitLsn, txid, commitMs, readChanges(in));
         } else {
             throw new IOException("unknown StoreUnit serializer version " + version
-                    + " (this build reads versions " + VERSION_INLINE_ONLY + " and " + VERSION + ")");
+                    + " (this build reads versions " + VERSION_INLINE_ONLY + " to " + VERSION + ")");
         }
         if (in.available() != 0) {
             throw new IOException("trailing bytes after StoreUnit: " + in.available());

@@ -1,13 +1,15 @@
 package catalogview.flink;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Collection;
 import java.util.Objects;
 
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.api.connector.sink2.CommitterInitContext;
-import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SupportsCommitter;
+import org.apache.flink.api.connector.sink2.SupportsWriterState;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.types.Row;
@@ -28,7 +30,8 @@ import org.apache.flink.types.Row;
  * <p>Must run at parallelism 1: a unit is only a consistent cut if it holds every change
  * between two barriers.
  */
-public class TransactionalStoreSink implements Sink<Row>, SupportsCommitter<StoreUnit> {
+public class TransactionalStoreSink implements Sink<Row>, SupportsCommitter<StoreUnit>,
+        SupportsWriterState<Row, Long> {
 
     private static final long serialVersionUID = 1L;
 
@@ -60,7 +63,17 @@ public class TransactionalStoreSink implements Sink<Row>, SupportsCommitter<Stor
     }
 
     @Override
-    public CommittingSinkWriter<Row, StoreUnit> createWriter(WriterInitContext context)
+    public UnitWriter createWriter(WriterInitContext context) throws IOException {
+        return restoreWriter(context, java.util.List.of());
+    }
+
+    /**
+     * The writer state is the last commit LSN the writer marked before the checkpoint (one value:
+     * parallelism 1); none when the job starts from no checkpoint, or from one taken before the
+     * writer had state.
+     */
+    @Override
+    public UnitWriter restoreWriter(WriterInitContext context, Collection<Long> recoveredState)
             throws IOException {
         int parallelism = context.getTaskInfo().getNumberOfParallelSubtasks();
         if (parallelism != 1) {
@@ -68,12 +81,42 @@ public class TransactionalStoreSink implements Sink<Row>, SupportsCommitter<Stor
                     + parallelism + "): each store transaction must hold every change between "
                     + "two checkpoint barriers; use sink_to(...).set_parallelism(1)");
         }
-        return new UnitWriter(maxImagesInMemory, new StoreStaging(jdbcUrl, user, password, schema));
+        long previousLsn = recoveredState.stream().mapToLong(Long::longValue).max().orElse(-1L);
+        return new UnitWriter(maxImagesInMemory, new StoreStaging(jdbcUrl, user, password, schema),
+                previousLsn);
+    }
+
+    @Override
+    public SimpleVersionedSerializer<Long> getWriterStateSerializer() {
+        return new LsnSerializer();
+    }
+
+    /** The writer state: one LSN, eight bytes. */
+    static final class LsnSerializer implements SimpleVersionedSerializer<Long> {
+        @Override
+        public int getVersion() {
+            return 1;
+        }
+
+        @Override
+        public byte[] serialize(Long lsn) {
+            return ByteBuffer.allocate(Long.BYTES).putLong(lsn).array();
+        }
+
+        @Override
+        public Long deserialize(int version, byte[] serialized) throws IOException {
+            if (version != 1 || serialized.length != Long.BYTES) {
+                throw new IOException("unknown commit sink writer state: version " + version
+                        + ", " + serialized.length + " bytes (expected version 1, 8 bytes)");
+            }
+            return ByteBuffer.wrap(serialized).getLong();
+        }
     }
 
     @Override
     public Committer<StoreUnit> createCommitter(CommitterInitContext context) {
-        return new StoreCommitter(jdbcUrl, user, password, schema);
+        return new StoreCommitter(jdbcUrl, user, password, schema,
+                CommitMetrics.register(context.metricGroup()));
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
+import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
 import org.apache.flink.types.Row;
 import org.apache.flink.types.RowKind;
 import org.slf4j.Logger;
@@ -30,8 +31,15 @@ import org.slf4j.LoggerFactory;
  * remainder too at prepareCommit and its committable carries only its id and row count; a unit
  * that never spilled carries its changes inline and costs the writer no store round trip (but
  * the one that takes the writer's epoch, for its first unit).
+ *
+ * <p>Each unit names the source transactions it holds by their commit LSNs: the first and the
+ * last it marks, and the last the writer marked before it ({@code previousLsn}). The writer's
+ * state is that last LSN, so that the first unit after a restore knows where it starts; the
+ * committer decides from these bounds whether a unit may be applied (see {@link
+ * StoreCommitter#verdict}).
  */
-final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit> {
+final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit>,
+        StatefulSinkWriter<Row, Long> {
 
     private static final Logger LOG = LoggerFactory.getLogger(UnitWriter.class);
 
@@ -56,6 +64,9 @@ final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit> {
 
     private final Map<Image, Net> images = new LinkedHashMap<>();
     private long markerLsn = -1;
+    private long firstMarkerLsn = -1;
+    /** The highest commit LSN marked before the current unit; -1 from the start. */
+    private long previousLsn;
     private Long markerTxid;
     private Long markerCommitMs;
 
@@ -67,6 +78,12 @@ final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit> {
     private long stagingNanos;
 
     UnitWriter(int maxImagesInMemory, UnitStaging staging) {
+        this(maxImagesInMemory, staging, -1);
+    }
+
+    /** @param previousLsn the last commit LSN marked before the restore point, -1 if none */
+    UnitWriter(int maxImagesInMemory, UnitStaging staging, long previousLsn) {
+        this.previousLsn = previousLsn;
         if (maxImagesInMemory < 1) {
             throw new IllegalArgumentException("maxImagesInMemory must be at least 1, got "
                     + maxImagesInMemory);
@@ -136,6 +153,9 @@ final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit> {
             throw new IOException("transaction marker with a non-numeric commit LSN '" + lsnText
                     + "' (payload " + payload + ")", e);
         }
+        if (firstMarkerLsn < 0 || lsn < firstMarkerLsn) {
+            firstMarkerLsn = lsn;
+        }
         if (lsn > markerLsn) {
             markerLsn = lsn;
             markerTxid = extractLong(TXID, payload);
@@ -165,17 +185,28 @@ final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit> {
         } else {
             changesInMemory().forEachRemaining(inline::add);
         }
-        StoreUnit unit = new StoreUnit(epoch(), unitSeq, markerLsn, markerTxid, markerCommitMs,
-                inline, stagedRows);
+        StoreUnit unit = new StoreUnit(epoch(), unitSeq, previousLsn, firstMarkerLsn, markerLsn,
+                markerTxid, markerCommitMs, inline, stagedRows);
         unitSeq++;
+        previousLsn = Math.max(previousLsn, markerLsn);
         images.clear();
         stagedRows = 0;
         stagedChunks = 0;
         stagingNanos = 0;
         markerLsn = -1;
+        firstMarkerLsn = -1;
         markerTxid = null;
         markerCommitMs = null;
         return List.of(unit);
+    }
+
+    /**
+     * Called after prepareCommit for the same checkpoint: the LSN the next unit starts after
+     * when the job restores from this checkpoint.
+     */
+    @Override
+    public List<Long> snapshotState(long checkpointId) {
+        return List.of(previousLsn);
     }
 
     @Override

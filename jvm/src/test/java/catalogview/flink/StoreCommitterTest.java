@@ -138,6 +138,50 @@ class StoreCommitterTest {
         }
     }
 
+    /** A unit of transactions first..last after previous, as the writer builds it. */
+    private static StoreUnit bounded(long previous, long first, long last, long txid,
+            List<StoreUnit.Change> changes) {
+        return new StoreUnit(1, last, previous, first, last, txid, null, changes, 0);
+    }
+
+    /**
+     * docs/restore.md against a real store at watermark 200: behind and equal units are
+     * skipped, a straddling or gapped one is refused without writing, the one that follows the
+     * watermark is applied.
+     */
+    @Test
+    void restoreFromAnOlderPointSkipsAppliesAndRefusesByBounds() throws Exception {
+        commit(bounded(-1, 100, 200, 2L, List.of(add("product", "1", product(1, "at 200")))));
+        assertEquals("200/2/null", watermark());
+
+        // Behind and equal: the store holds them; nothing moves back.
+        assertFalse(committer.apply(bounded(-1, 50, 150, 1L,
+                List.of(add("product", "1", product(1, "at 150"))))));
+        assertFalse(committer.apply(bounded(150, 180, 200, 2L,
+                List.of(del("product", "1", product(1, "at 150")),
+                        add("product", "1", product(1, "at 200"))))));
+        assertEquals(Map.of(1L, "at 200"), productNames());
+
+        // Straddling: 180 (in the store) and 250 (not) in one netted unit.
+        IOException straddles = assertThrows(IOException.class, () -> commit(bounded(150, 180,
+                250, 3L, List.of(add("product", "2", product(2, "at 250"))))));
+        assertTrue(straddles.getMessage().contains("it straddles the store's watermark"),
+                straddles.getMessage());
+        // Ahead with a gap: transactions 200..300 would be missing.
+        IOException gap = assertThrows(IOException.class, () -> commit(bounded(300, 320, 400,
+                4L, List.of(add("product", "2", product(2, "at 400"))))));
+        assertTrue(gap.getMessage().contains("it starts above the store's watermark"),
+                gap.getMessage());
+        assertEquals(Map.of(1L, "at 200"), productNames());
+        assertEquals("200/2/null", watermark());
+
+        // Cut at the watermark: the next unit starts above it and is applied.
+        assertTrue(committer.apply(bounded(200, 220, 250, 3L,
+                List.of(add("product", "2", product(2, "at 250"))))));
+        assertEquals(Map.of(1L, "at 200", 2L, "at 250"), productNames());
+        assertEquals("250/3/null", watermark());
+    }
+
     @Test
     void rejectsInconsistentUnitWithoutWriting() throws Exception {
         StoreUnit twoImages = new StoreUnit(100, 1L, null, List.of(

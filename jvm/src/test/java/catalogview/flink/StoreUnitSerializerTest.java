@@ -46,9 +46,9 @@ class StoreUnitSerializerTest {
 
     @Test
     void roundTripsAStagedUnit() throws IOException {
-        StoreUnit unit = new StoreUnit(12L, 34L, 999L, 5L, 6L, List.of(), 1_000_000L);
+        StoreUnit unit = new StoreUnit(12L, 34L, 900L, 950L, 999L, 5L, 6L, List.of(), 1_000_000L);
         assertEquals(unit, roundTrip(unit));
-        StoreUnit inline = new StoreUnit(12L, 35L, 1000L, null, 7L,
+        StoreUnit inline = new StoreUnit(12L, 35L, -1L, 1000L, 1000L, null, 7L,
                 List.of(new StoreUnit.Change("product", "1", "{}", -1)), 0L);
         assertEquals(inline, roundTrip(inline));
     }

@@ -114,7 +114,7 @@ class UnitWriterTest {
         assertEquals(2, staging.chunks.size(), "the remainder is staged at prepareCommit");
         assertEquals(List.of(new StoreUnit.Change("product", "1", "{\"v\":1}", -1)),
                 staging.chunks.get(1).changes());
-        assertEquals(new StoreUnit(7, 1, 20, 3L, 4L, List.of(), 5), unit);
+        assertEquals(new StoreUnit(7, 1, -1, 20, 20, 3L, 4L, List.of(), 5), unit);
         for (FakeStaging.Chunk chunk : staging.chunks) {
             assertEquals(List.of(7L, 1L), List.of(chunk.writerEpoch(), chunk.unitSeq()));
         }
@@ -158,5 +158,32 @@ class UnitWriterTest {
     void badMarkerLsnFails() {
         assertThrows(IOException.class,
                 () -> write(RowKind.INSERT, "__watermark", "0/16B3748", "{}"));
+    }
+
+    @Test
+    void unitsNameTheirBoundsAndTheStateIsTheLastMarkedLsn() throws IOException {
+        writer = new UnitWriter(UnitWriter.DEFAULT_MAX_IMAGES_IN_MEMORY, staging, 100);
+        assertEquals(List.of(100L), writer.snapshotState(1), "the restored LSN until a unit");
+        write(RowKind.INSERT, "__watermark", "130", "{}");
+        write(RowKind.INSERT, "product", "1", "{\"v\":1}");
+        write(RowKind.INSERT, "__watermark", "120", "{}");
+        StoreUnit first = single();
+        assertEquals(List.of(100L, 120L, 130L),
+                List.of(first.previousLsn(), first.firstLsn(), first.commitLsn()));
+        assertEquals(List.of(130L), writer.snapshotState(2));
+        assertTrue(writer.prepareCommit().isEmpty());
+        assertEquals(List.of(130L), writer.snapshotState(3), "no unit, same bound");
+        write(RowKind.INSERT, "__watermark", "140", "{}");
+        StoreUnit next = single();
+        assertEquals(List.of(130L, 140L, 140L),
+                List.of(next.previousLsn(), next.firstLsn(), next.commitLsn()));
+    }
+
+    @Test
+    void aFreshWriterStartsBeforeEverything() throws IOException {
+        write(RowKind.INSERT, "__watermark", "5", "{}");
+        StoreUnit unit = single();
+        assertEquals(-1L, unit.previousLsn());
+        assertTrue(unit.bounded());
     }
 }

@@ -1,5 +1,6 @@
 package catalogview.flink.assembly;
 
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -7,13 +8,24 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.BasicTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Meter;
+import org.apache.flink.metrics.MeterView;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.types.Row;
@@ -22,6 +34,7 @@ import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import catalogview.flink.StoreWatermark;
 import catalogview.flink.assembly.DebeziumRecord.RowChange;
 
 /**
@@ -36,20 +49,43 @@ import catalogview.flink.assembly.DebeziumRecord.RowChange;
  * <p>No silent stall: when the queue has not moved for the report interval the operator logs
  * {@code catalog-view assembler: waiting for ...} (read by {@code stack status}); gauges
  * catalogview.queuedTransactions and catalogview.headWaitMs say how much is queued and for how
- * long the head has waited.
+ * long the head has waited; catalogview.transactionsPerSecond (a meter of released source
+ * transactions), catalogview.bufferedRows (change events buffered in unreleased transactions,
+ * refreshed at the stall report interval) and catalogview.releasedCommitLsn (the last released
+ * transaction).
+ *
+ * <p>At a restore from a point older than the store, a {@link RestoreCut} holds the outputs of
+ * the transactions above the store's watermark until a barrier has passed (held in keyed list
+ * state, so a checkpoint taken meanwhile keeps them).
  */
-public final class AssembleTransactions extends KeyedProcessFunction<Integer, Row, Row> {
+public final class AssembleTransactions extends KeyedProcessFunction<Integer, Row, Row>
+        implements CheckpointedFunction {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(AssembleTransactions.class);
 
     static final String MARKER_VIEW = "__watermark";
+    /** How often a held cut checks whether the barrier has passed (no input may come). */
+    private static final long CUT_POLL_MS = 50;
 
     private final AssemblyConfig config;
     private final Map<String, OutputTag<Row>> tableTags;
     private final OutputTag<String> deadLetterTag;
+    /** Where the store's watermark is read for the restore cut; null: no store, no cut. */
+    private final StoreWatermark storeWatermark;
 
     private transient TransactionAssembler assembler;
+    private transient RestoreCut cut;
+    private transient ListState<byte[]> held;
+    private transient List<String> tagNames;
+    private transient List<TypeSerializer<Row>> tagSerializers;
+    private transient TypeSerializer<Row> markerSerializer;
+    /** Held outputs restored from a checkpoint are released at the first chance. */
+    private transient boolean checkHeld;
+    private transient long cutTimerAt;
+    private transient Meter transactionsPerSecond;
+    private transient volatile long bufferedRows;
+    private transient volatile long releasedLsn;
     private transient Set<String> reported;
     private transient long progress;
     private transient long waitingSinceMs;
@@ -58,10 +94,11 @@ public final class AssembleTransactions extends KeyedProcessFunction<Integer, Ro
     private transient volatile long headWaitMs;
 
     AssembleTransactions(AssemblyConfig config, Map<String, OutputTag<Row>> tableTags,
-            OutputTag<String> deadLetterTag) {
+            OutputTag<String> deadLetterTag, StoreWatermark storeWatermark) {
         this.config = config;
         this.tableTags = tableTags;
         this.deadLetterTag = deadLetterTag;
+        this.storeWatermark = storeWatermark;
     }
 
     private <K, V> MapStore<K, V> map(String name, TypeInformation<K> key, TypeInformation<V> value) {
@@ -77,7 +114,20 @@ public final class AssembleTransactions extends KeyedProcessFunction<Integer, Ro
     }
 
     @Override
-    public void open(OpenContext openContext) {
+    public void initializeState(FunctionInitializationContext context) {
+        // Keyed state only (opened in open()); the hook is for snapshotState.
+    }
+
+    /** Runs after the barrier went downstream (aligned checkpoints): the cut can release. */
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) {
+        if (cut != null) {
+            cut.barrierSent();
+        }
+    }
+
+    @Override
+    public void open(OpenContext openContext) throws Exception {
         TypeInformation<String> str = BasicTypeInfo.STRING_TYPE_INFO;
         TypeInformation<Long> lng = BasicTypeInfo.LONG_TYPE_INFO;
         AssemblerState state = new AssemblerState(
@@ -93,12 +143,37 @@ public final class AssembleTransactions extends KeyedProcessFunction<Integer, Ro
         MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("catalogview");
         metrics.gauge("queuedTransactions", (Gauge<Long>) () -> queued);
         metrics.gauge("headWaitMs", (Gauge<Long>) () -> headWaitMs);
+        transactionsPerSecond = metrics.meter("transactionsPerSecond", new MeterView(60));
+        metrics.gauge("bufferedRows", (Gauge<Long>) () -> bufferedRows);
+        metrics.gauge("releasedCommitLsn", (Gauge<Long>) () -> releasedLsn);
+        releasedLsn = -1;
+        openCut();
+    }
+
+    private void openCut() throws Exception {
+        held = getRuntimeContext().getListState(new ListStateDescriptor<>("restore_cut_held",
+                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        tagNames = new ArrayList<>(tableTags.keySet());
+        tagSerializers = new ArrayList<>();
+        for (String name : tagNames) {
+            tagSerializers.add(getRuntimeContext().createSerializer(tableTags.get(name).getTypeInfo()));
+        }
+        markerSerializer = getRuntimeContext().createSerializer(markerType());
+        long stored = storeWatermark == null ? -1 : storeWatermark.read();
+        cut = new RestoreCut(stored);
+        checkHeld = true;
+        cutTimerAt = -1;
+        if (stored >= 0) {
+            LOG.info("catalog-view assembler: the store's watermark is at LSN {}; the replay is"
+                    + " cut there by a checkpoint barrier", stored);
+        }
     }
 
     @Override
     public void processElement(Row record, Context ctx, Collector<Row> out) throws Exception {
         String origin = "topic " + record.getField(0) + " partition " + record.getField(1)
                 + " offset " + record.getField(2);
+        releaseHeld(ctx, out);
         assembler.onRecord((String) record.getField(3), origin, new Emitter(ctx, out));
         reportIgnored();
         watch(ctx.timerService().currentProcessingTime(), ctx);
@@ -129,21 +204,81 @@ public final class AssembleTransactions extends KeyedProcessFunction<Integer, Ro
                 ctx.output(deadLetterTag, deadLetter(txid, commitLsn, change, origin, e.getMessage()));
                 return;
             }
-            OutputTag<Row> tag = tableTags.get(change.table());
+            int tag = tagNames.indexOf(change.table());
             for (Row row : rows) {
-                ctx.output(tag, row);
+                route(tag, commitLsn, row, ctx, out);
             }
         }
 
         @Override
-        public void transaction(long txid, long commitLsn, Long commitTsMs, Long stateTxid) {
+        public void transaction(long txid, long commitLsn, Long commitTsMs, Long stateTxid)
+                throws Exception {
             // The watermark names the state (last catalog transaction) at the position of this
             // transaction: a heartbeat moves the position, not the state.
             ObjectNode payload = DebeziumRecord.JSON.createObjectNode();
             payload.put("source_txid", stateTxid);
             payload.put("source_commit_ms", commitTsMs);
-            out.collect(Row.of(MARKER_VIEW, Long.toString(commitLsn), payload.toString()));
+            route(-1, commitLsn, Row.of(MARKER_VIEW, Long.toString(commitLsn), payload.toString()),
+                    ctx, out);
+            transactionsPerSecond.markEvent();
+            releasedLsn = commitLsn;
         }
+    }
+
+    /** Emits one output (tag -1: the marker), or holds it while the restore cut says so. */
+    private void route(int tag, long commitLsn, Row row, Context ctx, Collector<Row> out)
+            throws Exception {
+        if (!cut.admit(commitLsn)) {
+            hold(tag, commitLsn, row, ctx);
+        } else if (tag < 0) {
+            out.collect(row);
+        } else {
+            ctx.output(tableTags.get(tagNames.get(tag)), row);
+        }
+    }
+
+    private void hold(int tag, long commitLsn, Row row, Context ctx) throws Exception {
+        DataOutputSerializer bytes = new DataOutputSerializer(128);
+        bytes.writeInt(tag);
+        bytes.writeLong(commitLsn);
+        (tag < 0 ? markerSerializer : tagSerializers.get(tag)).serialize(row, bytes);
+        held.add(bytes.getCopyOfBuffer());
+        if (cutTimerAt < 0) {
+            cutTimerAt = ctx.timerService().currentProcessingTime() + CUT_POLL_MS;
+            ctx.timerService().registerProcessingTimeTimer(cutTimerAt);
+        }
+    }
+
+    /**
+     * Emits what the cut held once a barrier has separated it from what passed before, and
+     * what a restored checkpoint held (through the cut of this run's watermark again).
+     */
+    private void releaseHeld(Context ctx, Collector<Row> out) throws Exception {
+        if (!cut.releaseDue() && !checkHeld) {
+            return;
+        }
+        checkHeld = false;
+        if (cut.releaseDue()) {
+            cut.released();
+        }
+        Iterable<byte[]> stored = held.get();
+        List<byte[]> items = new ArrayList<>();
+        if (stored != null) {
+            stored.forEach(items::add);
+        }
+        if (items.isEmpty()) {
+            return;
+        }
+        held.clear();
+        for (byte[] item : items) {
+            DataInputDeserializer in = new DataInputDeserializer(item);
+            int tag = in.readInt();
+            long commitLsn = in.readLong();
+            Row row = (tag < 0 ? markerSerializer : tagSerializers.get(tag)).deserialize(in);
+            route(tag, commitLsn, row, ctx, out);
+        }
+        LOG.info("catalog-view assembler: released {} outputs held for the restore cut",
+                items.size());
     }
 
     /** What was left out, where it came from and why: enough to replay it by hand. */
@@ -178,7 +313,19 @@ public final class AssembleTransactions extends KeyedProcessFunction<Integer, Ro
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Row> out) throws Exception {
+        if (timestamp == cutTimerAt) {
+            cutTimerAt = -1;
+            releaseHeld(ctx, out);
+            if (cut.holding() && cutTimerAt < 0) {
+                cutTimerAt = timestamp + CUT_POLL_MS;
+                ctx.timerService().registerProcessingTimeTimer(cutTimerAt);
+            }
+        }
+        if (timerAt >= 0 && timestamp != timerAt) {
+            return; // the cut's timer alone (a stall timer restored from a checkpoint runs on)
+        }
         timerAt = -1;
+        bufferedRows = buffered();
         watch(timestamp, ctx);
         TransactionAssembler.Waiting waiting = assembler.waitingFor();
         if (waiting == null) {
@@ -187,6 +334,18 @@ public final class AssembleTransactions extends KeyedProcessFunction<Integer, Ro
             LOG.warn("catalog-view assembler: waiting for {} (for {} s)", waiting.what(),
                     headWaitMs / 1000);
         }
+    }
+
+    /** Change events buffered in transactions not released yet (and initial snapshot rows). */
+    private long buffered() throws Exception {
+        long rows = 0;
+        for (Map.Entry<Long, Long> e : assembler.state().received().entries()) {
+            rows += e.getValue();
+        }
+        for (Map.Entry<String, Long> e : assembler.state().snapshotCounts().entries()) {
+            rows += e.getValue();
+        }
+        return rows;
     }
 
     private void reportIgnored() {

@@ -41,6 +41,15 @@ public final class TransactionAssembly {
     }
 
     public static TransactionAssembly of(DataStream<Row> records, String configJson) {
+        return of(records, configJson, null);
+    }
+
+    /**
+     * @param storeWatermark where the assembler reads the store's watermark to cut a replay
+     *     there (see {@link RestoreCut}); null when nothing is written to a store
+     */
+    public static TransactionAssembly of(DataStream<Row> records, String configJson,
+            catalogview.flink.StoreWatermark storeWatermark) {
         AssemblyConfig config = AssemblyConfig.parse(configJson);
         Map<String, OutputTag<Row>> tags = new LinkedHashMap<>();
         config.tables().forEach((name, spec) ->
@@ -48,7 +57,7 @@ public final class TransactionAssembly {
         OutputTag<String> deadLetters = new OutputTag<>("dead-letter", Types.STRING);
         SingleOutputStreamOperator<Row> assembled = records
                 .keyBy(new OneKey(), Types.INT)
-                .process(new AssembleTransactions(config, tags, deadLetters),
+                .process(new AssembleTransactions(config, tags, deadLetters, storeWatermark),
                         AssembleTransactions.markerType())
                 .name("assemble-transactions")
                 .uid("assemble-transactions")
