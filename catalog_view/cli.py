@@ -111,7 +111,7 @@ def _cmd_connector(args: argparse.Namespace) -> int:
 
 
 def _cmd_seed(args: argparse.Namespace) -> int:
-    from catalog_view.seed import seed_catalog
+    from catalog_view.catalog.seeded import seed_catalog
 
     report = seed_catalog(
         load_settings(), args.products, args.seed, reset=args.reset, append=args.append
@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--parallelism", type=int, default=None, help="of the restarted job")
     again.set_defaults(func=_cmd_resnapshot)
 
-    from catalog_view.verify import add_verify_command
+    from catalog_view.checker.command import add_verify_command
 
     add_verify_command(sub)
 

@@ -86,3 +86,15 @@ def diff(view: str, expected: Rows, actual: Rows) -> Difference:
         unexpected=sorted(k for k in actual if k not in expected),
         changed=sorted(k for k in expected if k in actual and expected[k] != actual[k]),
     )
+
+
+def converged(settings: Settings) -> bool:
+    """Whether the store equals the reference queries on the source, now."""
+    with (
+        psycopg.connect(settings.admin_conninfo()) as source,
+        psycopg.connect(settings.store_reader_conninfo()) as store,
+    ):
+        return all(
+            diff(v, reference_rows(source, settings, v), store_rows(store, settings, v)).empty
+            for v in VIEW_KEYS
+        )

@@ -19,15 +19,15 @@ import psycopg
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from catalog_view.demo import converged
-from catalog_view.reference import VIEW_KEYS, Rows, reference_rows, store_rows
-from catalog_view.seed import seed_catalog
+from catalog_view.catalog.seeded import seed_catalog
+from catalog_view.reference import VIEW_KEYS, Rows, converged, reference_rows, store_rows
 from catalog_view.settings import Settings
 from catalog_view.source_setup import check_source, prepare_source
 from catalog_view.stack.capture import resnapshot
 from catalog_view.stack.freshness import assess
-from catalog_view.stack.job import FlinkJob, read_watermark, store_clock, wrote_since
+from catalog_view.stack.job import FlinkJob, wrote_since
 from catalog_view.stack.local import LocalStack
+from catalog_view.store import read_watermark, store_clock
 from catalog_view.waiting import wait_until
 
 pytestmark = pytest.mark.e2e

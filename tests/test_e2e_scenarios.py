@@ -22,10 +22,10 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from catalog_view.catalog.writes import delete_product
 from catalog_view.settings import Settings
-from catalog_view.verify import xid32
+from catalog_view.source import xid32
 from catalog_view.waiting import wait_until
-from catalog_view.workload import delete_product
 from tests.helpers import TIMEOUT_S, create_catalog_basics
 
 pytestmark = pytest.mark.e2e

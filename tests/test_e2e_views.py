@@ -13,8 +13,8 @@ from decimal import Decimal
 import psycopg
 import pytest
 
+from catalog_view.catalog.seeded import seed_catalog
 from catalog_view.reference import VIEW_KEYS, diff, reference_rows, store_rows
-from catalog_view.seed import seed_catalog
 from catalog_view.settings import Settings
 from catalog_view.waiting import wait_until
 from tests.helpers import TIMEOUT_S, create_catalog_basics, wait_for_row, watermark_txid

@@ -43,12 +43,12 @@ import psycopg
 from catalog_view.bench.pipelines import Pipeline, check_running
 from catalog_view.bench.progress import Progress
 from catalog_view.bench.sampling import Poller
-from catalog_view.bench.source import Body, commit, connect_source
 from catalog_view.bench_report import FreshnessResult
+from catalog_view.catalog.writes import add_variant, delete_variant
 from catalog_view.settings import Settings
+from catalog_view.source import Body, commit, connect_source
 from catalog_view.stack.job import FlinkJob
 from catalog_view.waiting import WaitTimeout, wait_until
-from catalog_view.workload import add_variant, delete_variant
 
 WATERMARK_SAMPLE_S = 0.025
 MARKER_SAMPLE_S = 0.05

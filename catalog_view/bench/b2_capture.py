@@ -33,13 +33,13 @@ from catalog_view.bench.pipelines import (
 )
 from catalog_view.bench.progress import Progress
 from catalog_view.bench.sampling import Peaks
-from catalog_view.bench.source import Body, Committed, commit, commit_once, connect_source
 from catalog_view.bench_report import CaptureResult
+from catalog_view.catalog.writes import BULK_ROWS_PER_PRODUCT, bulk_import
 from catalog_view.settings import Settings
+from catalog_view.source import Body, Committed, commit, commit_once, connect_source
 from catalog_view.stack.job import FlinkJob, wrote_since
 from catalog_view.stack.process import group_rss_bytes
 from catalog_view.waiting import wait_until
-from catalog_view.workload import BULK_ROWS_PER_PRODUCT, import_products
 
 
 def timeout_for(rows: int) -> float:
@@ -48,13 +48,13 @@ def timeout_for(rows: int) -> float:
 
 def import_rows(tag: str, rows: int) -> Body:
     """Exactly `rows` source rows: products with their dependents
-    (workload.import_products, BULK_ROWS_PER_PRODUCT rows each), the remainder
+    (catalog.writes.bulk_import, BULK_ROWS_PER_PRODUCT rows each), the remainder
     as bare products."""
     products, rest = divmod(rows, BULK_ROWS_PER_PRODUCT)
 
     def body(conn: psycopg.Connection) -> None:
         if products:
-            import_products(conn, tag, products)
+            bulk_import(conn, tag, products)
         if rest:
             conn.execute(
                 "INSERT INTO product (product_type_id, name, slug, description) "

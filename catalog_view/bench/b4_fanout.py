@@ -17,12 +17,12 @@ import psycopg
 
 from catalog_view.bench.pipelines import Pipeline, check_running, wait_seen
 from catalog_view.bench.progress import Progress
-from catalog_view.bench.source import Body, commit_once
 from catalog_view.bench_report import FanOutResult
+from catalog_view.catalog.writes import insert_category
 from catalog_view.settings import Settings
+from catalog_view.source import Body, commit_once
 from catalog_view.stack.job import FlinkJob
 from catalog_view.waiting import wait_until
-from catalog_view.workload import insert_category
 
 
 def timeout_for(products: int) -> float:

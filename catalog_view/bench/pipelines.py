@@ -16,9 +16,9 @@ import psycopg
 
 from catalog_view.bench.progress import Progress
 from catalog_view.bench_report import PRODUCT, SQL_JDBC_BASELINE
+from catalog_view.catalog.seeded import seed_catalog
 from catalog_view.errors import CatalogViewError
 from catalog_view.reference import VIEW_KEYS, diff, reference_rows, store_rows
-from catalog_view.seed import seed_catalog
 from catalog_view.settings import Settings
 from catalog_view.stack.capture import resnapshot, stop_connector
 from catalog_view.stack.job import FlinkJob

@@ -272,3 +272,35 @@ class FaultRunner:
                 self.log(f"fault {injected}")
         except BaseException as exc:  # noqa: BLE001 - re-raised by finish()
             self._error = exc
+
+
+@contextmanager
+def running_job(
+    settings: Settings, *, parallelism: int, baseline: Baseline, restore: bool
+) -> Iterator[FlinkJob]:
+    """Start the job (from its newest checkpoint with `restore`, else a fresh
+    replay); stops it on the way out (also after a restart)."""
+    job = FlinkJob(settings)
+    try:
+        job.start(parallelism=parallelism, baseline=baseline, fresh=not restore)
+        yield job
+    finally:
+        job.stop()
+
+
+def job_log(settings: Settings) -> str:
+    return str(settings.data_dir / "logs" / "flink-job.log")
+
+
+def planned_faults(
+    job: FlinkJob,
+    gate: WorkloadGate,
+    *,
+    restart_parallelisms: tuple[int, ...],
+    faults: tuple[str, ...],
+    baseline: Baseline,
+) -> list[Fault]:
+    """Job restarts at the given parallelisms, then the other faults."""
+    stack = LocalStack(job.settings)
+    planned = [restart_job(job, p, baseline) for p in restart_parallelisms]
+    return planned + [build_fault(name, stack, gate) for name in faults]
