@@ -22,6 +22,7 @@ from confluent_kafka import Consumer, TopicPartition
 from catalog_view.catalog.seeded import seed_catalog
 from catalog_view.reference import VIEW_KEYS, Rows, converged, reference_rows, store_rows
 from catalog_view.settings import Settings
+from catalog_view.source import current_txid, xid32
 from catalog_view.source_setup import check_source, prepare_source
 from catalog_view.stack.capture import resnapshot
 from catalog_view.stack.freshness import assess
@@ -36,9 +37,7 @@ CONVERGE_S = 300.0
 
 
 def _txid(conn: psycopg.Connection) -> int:
-    row = conn.execute("SELECT txid_current() % 4294967296").fetchone()
-    assert row is not None
-    return int(row[0])
+    return xid32(current_txid(conn))
 
 
 def _wait_converged_at(settings: Settings, txid: int | None = None) -> None:
