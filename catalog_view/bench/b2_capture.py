@@ -39,6 +39,7 @@ from catalog_view.settings import Settings
 from catalog_view.source import Body, Committed, commit, commit_once, connect_source
 from catalog_view.stack.job import FlinkJob, wrote_since
 from catalog_view.stack.process import group_rss_bytes
+from catalog_view.store import connect_store, watermark_txid
 from catalog_view.waiting import wait_until
 
 
@@ -78,17 +79,15 @@ class _Store:
 
     def __init__(self, settings: Settings, job: FlinkJob) -> None:
         self.settings, self.job = settings, job
-        self.conn = psycopg.connect(settings.store_reader_conninfo(), autocommit=True)
+        self.conn = connect_store(settings, autocommit=True)
 
     def close(self) -> None:
         self.conn.close()
 
     def names(self, txid: int) -> float | None:
         check_running(self.job)
-        row = self.conn.execute(
-            f"SELECT source_txid FROM {self.settings.store_schema}.watermark WHERE id = 1".encode()
-        ).fetchone()
-        return time.monotonic() if row is not None and row[0] == txid else None
+        named = watermark_txid(self.conn, self.settings)
+        return time.monotonic() if named == txid else None
 
     def shows_name(self, product_id: int, name: str) -> bool:
         row = self.conn.execute(

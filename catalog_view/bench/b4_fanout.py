@@ -14,6 +14,7 @@ import secrets
 import time
 
 import psycopg
+from psycopg import sql
 
 from catalog_view.bench.pipelines import Pipeline, check_running, wait_seen
 from catalog_view.bench.progress import Progress
@@ -22,6 +23,7 @@ from catalog_view.catalog.writes import insert_category
 from catalog_view.settings import Settings
 from catalog_view.source import Body, commit_once
 from catalog_view.stack.job import FlinkJob
+from catalog_view.store import connect_store, watermark_txid_query
 from catalog_view.waiting import wait_until
 
 
@@ -59,11 +61,10 @@ def run_b4(
 ) -> FanOutResult:
     tag = secrets.token_hex(3)
     schema = settings.store_schema
-    query = (
-        f"SELECT (SELECT source_txid FROM {schema}.watermark WHERE id = 1), "
-        f"(SELECT count(*) FROM {schema}.product WHERE category_path->0->>'name' = %s)"
-    ).encode()
-    with psycopg.connect(settings.store_reader_conninfo(), autocommit=True) as store:
+    query = sql.SQL(
+        "SELECT ({}), (SELECT count(*) FROM {} WHERE category_path->0->>'name' = %s)"
+    ).format(watermark_txid_query(settings), sql.Identifier(schema, "product"))
+    with connect_store(settings, autocommit=True) as store:
 
         def shows(txid: int, name: str) -> float | None:
             check_running(job)
