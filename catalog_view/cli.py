@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 
 from catalog_view.errors import CatalogViewError
+from catalog_view.logs import configure as configure_logging
 from catalog_view.settings import load_settings
+
+log = logging.getLogger(__name__)
 
 
 def _cmd_stack(args: argparse.Namespace) -> int:
@@ -59,7 +63,7 @@ def _cmd_bootstrap(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     for finding in PostgresCluster(settings).bootstrap():
-        print(f"source check: {finding}", file=sys.stderr)
+        log.warning("source check: %s", finding)
     topics = ensure_topics(settings)
     names = ", ".join(sorted(topics))
     print(f"bootstrapped {settings.admin_db}, {settings.store_db}; topics: {names}")
@@ -139,6 +143,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="catalog-view", description=__doc__)
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log diagnostics (DEBUG) on stderr too"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     stack = sub.add_parser("stack", help="the embedded local stack")
@@ -218,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging(verbose=args.verbose)
     try:
         result: int = args.func(args)
         return result

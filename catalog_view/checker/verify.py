@@ -77,8 +77,11 @@ def _progress(judge: Judge, total: int, every: int) -> Callable[[Recorded], None
     def report(entry: Recorded) -> None:
         if entry.index and entry.index % every == 0:
             log.info(
-                f"committed {entry.index}/{total}, observations {judge.observations}, "
-                f"violations {judge.violations}"
+                "committed %d/%d, observations %d, violations %d",
+                entry.index,
+                total,
+                judge.observations,
+                judge.violations,
             )
 
     return report
@@ -94,7 +97,7 @@ def prepare(settings: Settings, options: VerifyOptions) -> Settings:
     if FlinkJob(settings).stop():
         log.info("stopped the running job")
     report = seed_catalog(settings, options.products, options.seed, reset=True, progress=False)
-    log.info(f"catalog reset and seeded: {report.total} rows, {options.products} products")
+    log.info("catalog reset and seeded: %d rows, %d products", report.total, options.products)
     return settings
 
 
@@ -214,7 +217,7 @@ def _verify_with_job(
     with admin_connection(settings) as conn:
         recorder.commit(conn, fan_out_tree(options.scale).steps[0])
     _initial_sync(settings, judge, options.sync_timeout_s, job_alive)
-    log.info(f"initial sync after {time.monotonic() - started:.1f}s; workload starts")
+    log.info("initial sync after %.1fs; workload starts", time.monotonic() - started)
     sampler = Sampler(settings, judge, options.sample_interval_s)
     sampler.start()
     gate = WorkloadGate()
@@ -242,7 +245,7 @@ def _verify_with_job(
         injected = restarter.finish()
         with admin_connection(settings) as conn:
             recorder.commit(conn, lambda c: touch_marker(c, "end of workload"))
-        log.info(f"workload done: {len(recorder.recording)} commits; waiting for the final state")
+        log.info("workload done: %d commits; waiting for the final state", len(recorder.recording))
         final_equal = _wait_for_final(judge, sampler, options.final_timeout_s, job_alive)
     finally:
         sampler.stop()
