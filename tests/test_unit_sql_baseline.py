@@ -14,7 +14,7 @@ import pytest
 from catalog_view.bench.command import add_bench_command
 from catalog_view.bench.command import options_from_args as options_from_bench_args
 from catalog_view.bench.pipelines import BASELINES
-from catalog_view.bench_report import SQL_JDBC_BASELINE
+from catalog_view.bench_report.figures import SQL_JDBC_BASELINE
 from catalog_view.checker.command import add_verify_command, options_from_args
 from catalog_view.checker.errors import VerifyError
 from catalog_view.checker.options import VerifyOptions

@@ -43,7 +43,7 @@ import psycopg
 from catalog_view.bench.pipelines import Pipeline, check_running
 from catalog_view.bench.progress import Progress
 from catalog_view.bench.sampling import Poller
-from catalog_view.bench_report import FreshnessResult
+from catalog_view.bench_report.results import FreshnessResult
 from catalog_view.catalog.writes import add_variant, delete_variant
 from catalog_view.settings import Settings
 from catalog_view.source import Body, commit, connect_source

@@ -33,7 +33,7 @@ from catalog_view.bench.pipelines import (
 )
 from catalog_view.bench.progress import Progress
 from catalog_view.bench.sampling import Peaks
-from catalog_view.bench_report import CaptureResult
+from catalog_view.bench_report.results import CaptureResult
 from catalog_view.catalog.writes import BULK_ROWS_PER_PRODUCT, bulk_import
 from catalog_view.settings import Settings
 from catalog_view.source import Body, Committed, commit, commit_once, connect_source

@@ -19,7 +19,7 @@ from psycopg import sql
 
 from catalog_view.bench.pipelines import PRODUCT_PIPELINE, fresh_start
 from catalog_view.bench.progress import Progress
-from catalog_view.bench_report import BackfillResult
+from catalog_view.bench_report.results import BackfillResult
 from catalog_view.database import apply_sql_file
 from catalog_view.reference import REFERENCE_DIR, VIEW_KEYS
 from catalog_view.settings import Settings

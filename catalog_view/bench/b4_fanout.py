@@ -18,7 +18,7 @@ from psycopg import sql
 
 from catalog_view.bench.pipelines import Pipeline, check_running, wait_seen
 from catalog_view.bench.progress import Progress
-from catalog_view.bench_report import FanOutResult
+from catalog_view.bench_report.results import FanOutResult
 from catalog_view.catalog.writes import insert_category
 from catalog_view.settings import Settings
 from catalog_view.source import Body, commit_once

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import psycopg
 
 from catalog_view.bench.progress import Progress
-from catalog_view.bench_report import PRODUCT, SQL_JDBC_BASELINE
+from catalog_view.bench_report.figures import PRODUCT, SQL_JDBC_BASELINE
 from catalog_view.catalog.seeded import seed_catalog
 from catalog_view.errors import CatalogViewError
 from catalog_view.reference import VIEW_KEYS, diff, reference_rows, store_rows

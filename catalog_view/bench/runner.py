@@ -31,14 +31,15 @@ from catalog_view.bench.b5_resources import CHECKPOINT, RowCounts, resource_peak
 from catalog_view.bench.options import BenchOptions
 from catalog_view.bench.pipelines import BASELINES, PRODUCT_PIPELINE, Pipeline, fresh_start
 from catalog_view.bench.progress import Progress
-from catalog_view.bench_report import (
-    BenchRun,
+from catalog_view.bench_report.files import write_report
+from catalog_view.bench_report.results import (
     PipelineResults,
     ResourceResult,
     RunMetadata,
     describe_checkout,
-    write_report,
 )
+from catalog_view.bench_report.run import BenchRun
+from catalog_view.bench_report.text import console_lines
 from catalog_view.catalog.writes import first_products
 from catalog_view.errors import CatalogViewError
 from catalog_view.settings import REPO_ROOT, Settings
@@ -264,7 +265,7 @@ def run_and_report(settings: Settings, options: BenchOptions) -> int:
     with Progress() as progress:
         run = run_bench(settings, options, progress)
     files = write_report(run.result, RESULTS_DIR)
-    for line in run.result.lines():
+    for line in console_lines(run.result):
         print(line)
     print(f"report: {files.markdown} ({files.json.name}, {len(files.plots)} plots)")
     if options.json:
