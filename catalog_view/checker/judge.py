@@ -142,10 +142,7 @@ class Judge:
             index, violation = judge(self.recording, observation, self.last_index)
             if observation.txid is not None:
                 self.observations += 1
-            if violation is not None:
-                self.violations += 1
-                if len(self.examples) < VIOLATION_EXAMPLES:
-                    self.examples.append(violation)
+            self._count(violation)
             if index is not None:
                 self.last_index = max(index, self.last_index or 0)
                 if observation.txid is not None and (
@@ -159,16 +156,20 @@ class Judge:
         with self._lock:
             index, violation = judge_by_state(self.recording, observation, self.last_index)
             self.observations += 1
-            if violation is not None:
-                self.violations += 1
-                if len(self.examples) < VIOLATION_EXAMPLES:
-                    self.examples.append(violation)
-            elif index is not None:
+            self._count(violation)
+            if violation is None and index is not None:
                 self.last_index = max(index, self.last_index or 0)
                 self.seen.append((observation.at, index))
             self._last_digests = observation.state.digests
             self.last_ok = violation is None
             return violation
+
+    def _count(self, violation: Violation | None) -> None:
+        """Counts a violation, keeping the first few as examples (lock held)."""
+        if violation is not None:
+            self.violations += 1
+            if len(self.examples) < VIOLATION_EXAMPLES:
+                self.examples.append(violation)
 
     def at_final(self) -> bool:
         """The latest observation showed the last recorded state, and it matched
