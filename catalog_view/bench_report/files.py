@@ -100,6 +100,11 @@ def render_markdown(run: BenchRun, files: ReportFiles) -> str:
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
+def _section(title: str, intro: str, *body: list[str]) -> list[str]:
+    """A section of the report: its title, what it measured, then tables and images."""
+    return [f"## {title}", "", intro, "", *(line for part in body for line in part)]
+
+
 def _image(files: ReportFiles, name: str) -> list[str]:
     return [f"![{PLOT_TITLES[name]}]({files.plots[name].name})", ""]
 
@@ -144,17 +149,15 @@ def _b1_section(run: BenchRun, files: ReportFiles) -> list[str]:
                 ]
             )
     header = ["tx/s", "pipeline", "samples", "p50 s", "p95 s", "p99 s", "p99 vs product"]
-    return [
-        "## B1 freshness",
-        "",
+    return _section(
+        "B1 freshness",
         "Steady rates of mixed catalog edits; latency from a source commit until the store "
         "shows it. `p99 vs product` above 1 is slower than the product; lag growth is the "
         "median lag of the last third of the run minus that of the first third.",
-        "",
-        *md_table([*header, "lag growth s"], rows),
-        *_image(files, "freshness"),
-        *_image(files, "lag"),
-    ]
+        md_table([*header, "lag growth s"], rows),
+        _image(files, "freshness"),
+        _image(files, "lag"),
+    )
 
 
 def _b2_section(run: BenchRun, files: ReportFiles) -> list[str]:
@@ -175,49 +178,35 @@ def _b2_section(run: BenchRun, files: ReportFiles) -> list[str]:
                 ]
             )
     header = ["size", "pipeline", "kafka_s", "store_s", "store/kafka", "peak RSS MiB"]
-    return [
-        "## B2 capture ceiling",
-        "",
+    return _section(
+        "B2 capture ceiling",
         "kafka_s: until Debezium has put the whole of it into Kafka; store_s: until the "
         "store's watermark names it (see the notes for baselines without a watermark).",
-        "",
-        *md_table([*header, "store_s vs product"], rows),
-        *_image(files, "throughput"),
-    ]
+        md_table([*header, "store_s vs product"], rows),
+        _image(files, "throughput"),
+    )
 
 
 def _b3_section(run: BenchRun) -> list[str]:
     b3 = run.b3
-    row = (
-        [
-            f"{b3.products:,}",
-            num(b3.snapshot_s),
-            num(b3.in_db_s),
-            num(b3.ratio),
-        ]
-        if b3
-        else ["not measured", "n/a", "n/a", "n/a"]
-    )
-    return [
-        "## B3 backfill",
-        "",
+    figures = (b3.snapshot_s, b3.in_db_s, b3.ratio) if b3 else ()
+    row = [f"{b3.products:,}", *map(num, figures)] if b3 else ["not measured", "n/a", "n/a", "n/a"]
+    return _section(
+        "B3 backfill",
         "The initial snapshot of an existing catalog against the same rows computed by the "
         "reference queries inside PostgreSQL.",
-        "",
-        *md_table(["products", "snapshot_s", "in_db_s", "ratio"], [row]),
-    ]
+        md_table(["products", "snapshot_s", "in_db_s", "ratio"], [row]),
+    )
 
 
 def _b4_section(run: BenchRun) -> list[str]:
     b4 = run.b4
     row = [f"{b4.products:,}", num(b4.visible_s)] if b4 else ["not measured", "n/a"]
-    return [
-        "## B4 fan-out",
-        "",
+    return _section(
+        "B4 fan-out",
         "Renaming a root category above N products; time until every product shows it.",
-        "",
-        *md_table(["products", "visible_s"], [row]),
-    ]
+        md_table(["products", "visible_s"], [row]),
+    )
 
 
 def _b5_section(run: BenchRun) -> list[str]:

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from catalog_view.bench_report.figures import percentiles
-from catalog_view.bench_report.results import CaptureResult, Measured, PipelineResults
+from catalog_view.bench_report.results import (
+    CaptureResult,
+    FreshnessResult,
+    Measured,
+    PipelineResults,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+F = TypeVar("F")
 
 
 def save_plot(run: Measured, draw: Callable[[Measured, Figure], None], path: Path) -> None:
@@ -42,60 +49,65 @@ def _colors(run: Measured) -> dict[str, str]:
     return {name: f"C{i}" for i, (name, _) in enumerate(run.pipelines())}
 
 
-def _plot_freshness(run: Measured, figure: Figure) -> None:
+def _per_rate(
+    run: Measured,
+    figure: Figure,
+    figures_of: Callable[[FreshnessResult], Sequence[F]],
+    draw: Callable[[Axes, dict[str, Sequence[F]], dict[str, str]], None],
+) -> None:
+    """One panel per B1 rate; `draw` gets the figures of each pipeline that
+    has some at that rate, and each pipeline's colour."""
     rates = run.rates()
     colors = _colors(run)
     if not rates:
         _not_measured(_panels(figure, 1)[0])
         return
     for ax, rate in zip(_panels(figure, len(rates)), rates, strict=True):
-        samples = {
-            name: r.latencies_s
+        found = {
+            name: figures
             for name, p in run.pipelines()
-            if (r := p.freshness_at(rate)) and r.latencies_s
+            if (r := p.freshness_at(rate)) and (figures := figures_of(r))
         }
-        if not samples:
+        if not found:
             _not_measured(ax)
             continue
-        upper = max(max(s) for s in samples.values()) or 1.0
-        for name, values in samples.items():
-            # Shared bins, so that the pipelines' histograms compare bar by bar.
-            ax.hist(
-                values, bins=40, range=(0.0, upper), histtype="step", color=colors[name], label=name
-            )
-            p99 = percentiles(values).p99
-            if p99 is not None:
-                ax.axvline(p99, color=colors[name], linestyle=":", label=f"{name} p99")
+        draw(ax, found, colors)
         ax.set_title(f"{rate} tx/s")
-        ax.set_xlabel("commit to visible (s)")
-        ax.set_ylabel("transactions")
         ax.legend(fontsize="small")
+
+
+def _latency_histograms(
+    ax: Axes, samples: dict[str, Sequence[float]], colors: dict[str, str]
+) -> None:
+    upper = max(max(s) for s in samples.values()) or 1.0
+    for name, values in samples.items():
+        # Shared bins, so that the pipelines' histograms compare bar by bar.
+        ax.hist(
+            values, bins=40, range=(0.0, upper), histtype="step", color=colors[name], label=name
+        )
+        p99 = percentiles(values).p99
+        if p99 is not None:
+            ax.axvline(p99, color=colors[name], linestyle=":", label=f"{name} p99")
+    ax.set_xlabel("commit to visible (s)")
+    ax.set_ylabel("transactions")
+
+
+def _lag_lines(
+    ax: Axes, series: dict[str, Sequence[tuple[float, float]]], colors: dict[str, str]
+) -> None:
+    for name, points in series.items():
+        ax.plot(*_xy(points), color=colors[name], label=name)
+    ax.set_xlabel("time since start (s)")
+    ax.set_ylabel("lag (s)")
+    ax.set_ylim(bottom=0)
+
+
+def _plot_freshness(run: Measured, figure: Figure) -> None:
+    _per_rate(run, figure, lambda r: r.latencies_s, _latency_histograms)
 
 
 def _plot_lag(run: Measured, figure: Figure) -> None:
-    rates = run.rates()
-    colors = _colors(run)
-    if not rates:
-        _not_measured(_panels(figure, 1)[0])
-        return
-    for ax, rate in zip(_panels(figure, len(rates)), rates, strict=True):
-        series = {
-            name: r.lag_series
-            for name, p in run.pipelines()
-            if (r := p.freshness_at(rate)) and r.lag_series
-        }
-        if not series:
-            _not_measured(ax)
-            continue
-        for name, points in series.items():
-            ax.plot(
-                [t for t, _ in points], [lag for _, lag in points], color=colors[name], label=name
-            )
-        ax.set_title(f"{rate} tx/s")
-        ax.set_xlabel("time since start (s)")
-        ax.set_ylabel("lag (s)")
-        ax.set_ylim(bottom=0)
-        ax.legend(fontsize="small")
+    _per_rate(run, figure, lambda r: r.lag_series, _lag_lines)
 
 
 def _plot_throughput(run: Measured, figure: Figure) -> None:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from catalog_view.bench_report.figures import (
     LAG_GROWTH_LIMIT_S,
@@ -53,108 +53,114 @@ def evaluate_targets(run: Measured) -> list[TargetResult]:
     return [check(run) for check in TARGET_CHECKS]
 
 
-def _at_most(
-    key: str,
-    scenario: str,
-    rule: str,
-    value: float | None,
-    limit: float,
-    unit: str,
-    why: str,
-    digits: int = 2,
-) -> TargetResult:
-    """A figure against its upper limit; `why` says what is missing when the
-    figure was not measured."""
-    if value is None:
-        return TargetResult(key, scenario, rule, TargetStatus.NOT_MEASURED, why)
-    status = TargetStatus.MET if value <= limit else TargetStatus.MISSED
-    return TargetResult(key, scenario, rule, status, num(value, digits, unit))
+E = TypeVar("E")
 
 
-def _missing_figure(entry: object | None, what: str, figure: str) -> str:
-    return f"no {what} in this run" if entry is None else f"{figure} not measured"
+@dataclass(frozen=True)
+class AtMost(Generic[E]):
+    """A target on one figure of one entry of the run (a rate's result, a
+    size's capture, ...): met when the figure is at most `limit`."""
+
+    key: str
+    scenario: str
+    rule: str
+    limit: float
+    unit: str
+    entry: Callable[[Measured], E | None]
+    figure: Callable[[E], float | None]
+    # What is missing, for the reason given when the target is not measured:
+    # the entry (no such entry in the run), or its figure.
+    missing_entry: str
+    missing_figure: str
+    digits: int = 2
+    unit_of: Callable[[E], str] | None = None  # a unit that names the entry's size
+
+    def __call__(self, run: Measured) -> TargetResult:
+        entry = self.entry(run)
+        value = None if entry is None else self.figure(entry)
+        if entry is None or value is None:
+            why = (
+                f"no {self.missing_entry} in this run"
+                if entry is None
+                else f"{self.missing_figure} not measured"
+            )
+            return TargetResult(self.key, self.scenario, self.rule, TargetStatus.NOT_MEASURED, why)
+        status = TargetStatus.MET if value <= self.limit else TargetStatus.MISSED
+        unit = self.unit + (self.unit_of(entry) if self.unit_of else "")
+        return TargetResult(
+            self.key, self.scenario, self.rule, status, num(value, self.digits, unit)
+        )
 
 
-def _target_b2_ratio(run: Measured) -> TargetResult:
-    capture = run.product.capture_of(B2_RATIO_ROWS)
-    return _at_most(
-        "b2-ratio-100k",
-        "B2",
-        f"store_s / kafka_s <= {B2_RATIO_LIMIT} for one transaction of {B2_RATIO_ROWS:,} rows",
-        capture.ratio if capture else None,
-        B2_RATIO_LIMIT,
-        "x",
-        _missing_figure(capture, f"{B2_RATIO_ROWS:,}-row transaction", "kafka_s or store_s"),
-    )
-
-
-def _target_b2_rss(run: Measured) -> TargetResult:
-    capture = run.product.capture_of(B2_RSS_ROWS)
-    return _at_most(
-        "b2-rss-1m",
-        "B2",
-        f"peak job RSS <= {B2_RSS_LIMIT_MIB:.0f} MiB for one transaction of {B2_RSS_ROWS:,} rows",
-        capture.peak_rss_mib if capture else None,
-        B2_RSS_LIMIT_MIB,
-        " MiB",
-        _missing_figure(capture, f"{B2_RSS_ROWS:,}-row transaction", "peak RSS"),
-        digits=0,
-    )
-
-
-def _target_b1_p99(run: Measured) -> TargetResult:
-    freshness = run.product.freshness_at(B1_P99_RATE)
-    return _at_most(
-        "b1-p99-50",
-        "B1",
-        f"p99 commit-to-visible <= {B1_P99_LIMIT_S:.0f} s at {B1_P99_RATE} tx/s",
-        freshness.percentiles.p99 if freshness else None,
-        B1_P99_LIMIT_S,
-        " s",
-        _missing_figure(freshness, f"run at {B1_P99_RATE} tx/s", "latency"),
-    )
-
-
-def _target_b1_bounded_lag(run: Measured) -> TargetResult:
-    freshness = run.product.freshness_at(B1_LAG_RATE)
-    return _at_most(
-        "b1-bounded-lag-200",
-        "B1",
-        f"no unbounded lag at {B1_LAG_RATE} tx/s: median lag of the run's last third "
-        f"<= median lag of its first third + {LAG_GROWTH_LIMIT_S:.0f} s",
-        freshness.lag_growth_s if freshness else None,
-        LAG_GROWTH_LIMIT_S,
-        " s growth",
-        _missing_figure(
-            freshness,
-            f"run at {B1_LAG_RATE} tx/s",
-            f"lag series (fewer than {LAG_MIN_POINTS} points)",
-        ),
-    )
-
-
-def _target_b3_ratio(run: Measured) -> TargetResult:
-    return _at_most(
-        "b3-ratio",
-        "B3",
-        f"snapshot_s / in_db_s <= {B3_RATIO_LIMIT:.0f}",
-        run.b3.ratio if run.b3 else None,
-        B3_RATIO_LIMIT,
-        "x",
-        _missing_figure(run.b3, "backfill", "snapshot_s or in_db_s"),
-    )
-
-
-def _target_b4_visible(run: Measured) -> TargetResult:
-    return _at_most(
-        "b4-visible",
-        "B4",
-        f"a root category's rename visible <= {B4_VISIBLE_LIMIT_S:.0f} s",
-        run.b4.visible_s if run.b4 else None,
-        B4_VISIBLE_LIMIT_S,
-        " s" + (f" ({run.b4.products:,} products)" if run.b4 else ""),
-        _missing_figure(run.b4, "fan-out", "visible_s"),
-    )
+B1_P99 = AtMost(
+    "b1-p99-50",
+    "B1",
+    f"p99 commit-to-visible <= {B1_P99_LIMIT_S:.0f} s at {B1_P99_RATE} tx/s",
+    B1_P99_LIMIT_S,
+    " s",
+    lambda run: run.product.freshness_at(B1_P99_RATE),
+    lambda freshness: freshness.percentiles.p99,
+    f"run at {B1_P99_RATE} tx/s",
+    "latency",
+)
+B1_BOUNDED_LAG = AtMost(
+    "b1-bounded-lag-200",
+    "B1",
+    f"no unbounded lag at {B1_LAG_RATE} tx/s: median lag of the run's last third "
+    f"<= median lag of its first third + {LAG_GROWTH_LIMIT_S:.0f} s",
+    LAG_GROWTH_LIMIT_S,
+    " s growth",
+    lambda run: run.product.freshness_at(B1_LAG_RATE),
+    lambda freshness: freshness.lag_growth_s,
+    f"run at {B1_LAG_RATE} tx/s",
+    f"lag series (fewer than {LAG_MIN_POINTS} points)",
+)
+B2_RATIO = AtMost(
+    "b2-ratio-100k",
+    "B2",
+    f"store_s / kafka_s <= {B2_RATIO_LIMIT} for one transaction of {B2_RATIO_ROWS:,} rows",
+    B2_RATIO_LIMIT,
+    "x",
+    lambda run: run.product.capture_of(B2_RATIO_ROWS),
+    lambda capture: capture.ratio,
+    f"{B2_RATIO_ROWS:,}-row transaction",
+    "kafka_s or store_s",
+)
+B2_RSS = AtMost(
+    "b2-rss-1m",
+    "B2",
+    f"peak job RSS <= {B2_RSS_LIMIT_MIB:.0f} MiB for one transaction of {B2_RSS_ROWS:,} rows",
+    B2_RSS_LIMIT_MIB,
+    " MiB",
+    lambda run: run.product.capture_of(B2_RSS_ROWS),
+    lambda capture: capture.peak_rss_mib,
+    f"{B2_RSS_ROWS:,}-row transaction",
+    "peak RSS",
+    digits=0,
+)
+B3_RATIO = AtMost(
+    "b3-ratio",
+    "B3",
+    f"snapshot_s / in_db_s <= {B3_RATIO_LIMIT:.0f}",
+    B3_RATIO_LIMIT,
+    "x",
+    lambda run: run.b3,
+    lambda backfill: backfill.ratio,
+    "backfill",
+    "snapshot_s or in_db_s",
+)
+B4_VISIBLE = AtMost(
+    "b4-visible",
+    "B4",
+    f"a root category's rename visible <= {B4_VISIBLE_LIMIT_S:.0f} s",
+    B4_VISIBLE_LIMIT_S,
+    " s",
+    lambda run: run.b4,
+    lambda fan_out: fan_out.visible_s,
+    "fan-out",
+    "visible_s",
+    unit_of=lambda fan_out: f" ({fan_out.products:,} products)",
+)
 
 
 # (label, the product's figure, the baseline's figure); smaller is faster.
@@ -215,12 +221,12 @@ def _target_b2_vs_baseline(run: Measured) -> TargetResult:
 
 
 TARGET_CHECKS: tuple[Callable[[Measured], TargetResult], ...] = (
-    _target_b1_p99,
-    _target_b1_bounded_lag,
+    B1_P99,
+    B1_BOUNDED_LAG,
     _target_b1_vs_baseline,
-    _target_b2_ratio,
-    _target_b2_rss,
+    B2_RATIO,
+    B2_RSS,
     _target_b2_vs_baseline,
-    _target_b3_ratio,
-    _target_b4_visible,
+    B3_RATIO,
+    B4_VISIBLE,
 )
