@@ -4,7 +4,7 @@ from and written to JSON field by field."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +13,21 @@ from typing import Any
 from catalog_view.bench_report.figures import PRODUCT, Percentiles, lag_growth_s, percentiles, ratio
 
 # --- results -----------------------------------------------------------------
+
+
+def figures_of(result: object, *names: str) -> dict[str, Any]:
+    """The named figures of a result (fields and derived ones), for its JSON."""
+    return {name: getattr(result, name) for name in names}
+
+
+def read_fields(data: dict[str, Any], **convert: Callable[[Any], Any]) -> dict[str, Any]:
+    """The named fields of a result's JSON, each converted; a missing one is a
+    KeyError that names it."""
+    return {name: to(data[name]) for name, to in convert.items()}
+
+
+def _floats_by_name(data: dict[str, Any]) -> dict[str, float]:
+    return {str(k): float(v) for k, v in data.items()}
 
 
 @dataclass
@@ -90,24 +105,13 @@ class CaptureResult:
         return ratio(float(self.rows), self.kafka_s)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "transactions": self.transactions,
-            "kafka_s": self.kafka_s,
-            "store_s": self.store_s,
-            "ratio": self.ratio,
-            "peak_rss_mib": self.peak_rss_mib,
-        }
+        figures = ("rows", "transactions", "kafka_s", "store_s", "ratio", "peak_rss_mib")
+        return figures_of(self, *figures)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CaptureResult:
-        return cls(
-            rows=int(data["rows"]),
-            transactions=int(data["transactions"]),
-            kafka_s=optional_float(data["kafka_s"]),
-            store_s=optional_float(data["store_s"]),
-            peak_rss_mib=optional_float(data["peak_rss_mib"]),
-        )
+        seconds = dict.fromkeys(("kafka_s", "store_s", "peak_rss_mib"), optional_float)
+        return cls(**read_fields(data, rows=int, transactions=int, **seconds))
 
 
 @dataclass
@@ -145,20 +149,12 @@ class BackfillResult:
         return ratio(self.snapshot_s, self.in_db_s)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "products": self.products,
-            "snapshot_s": self.snapshot_s,
-            "in_db_s": self.in_db_s,
-            "ratio": self.ratio,
-        }
+        return figures_of(self, "products", "snapshot_s", "in_db_s", "ratio")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BackfillResult:
-        return cls(
-            int(data["products"]),
-            optional_float(data["snapshot_s"]),
-            optional_float(data["in_db_s"]),
-        )
+        seconds = dict.fromkeys(("snapshot_s", "in_db_s"), optional_float)
+        return cls(**read_fields(data, products=int, **seconds))
 
 
 @dataclass
@@ -169,11 +165,11 @@ class FanOutResult:
     visible_s: float | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"products": self.products, "visible_s": self.visible_s}
+        return figures_of(self, "products", "visible_s")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FanOutResult:
-        return cls(int(data["products"]), optional_float(data["visible_s"]))
+        return cls(**read_fields(data, products=int, visible_s=optional_float))
 
 
 @dataclass
@@ -192,21 +188,14 @@ class ResourceResult:
         return ratio(float(self.store_rows_written), optional_float(self.source_rows_changed))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "peak_rss_mib": self.peak_rss_mib,
-            "checkpoint_bytes": self.checkpoint_bytes,
-            "store_rows_written": self.store_rows_written,
-            "source_rows_changed": self.source_rows_changed,
-            "store_rows_per_source_row": self.store_rows_per_source_row,
-        }
+        counts = ("checkpoint_bytes", "store_rows_written", "source_rows_changed")
+        return figures_of(self, "peak_rss_mib", *counts, "store_rows_per_source_row")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ResourceResult:
+        counts = ("checkpoint_bytes", "store_rows_written", "source_rows_changed")
         return cls(
-            {str(k): float(v) for k, v in data["peak_rss_mib"].items()},
-            optional_int(data["checkpoint_bytes"]),
-            optional_int(data["store_rows_written"]),
-            optional_int(data["source_rows_changed"]),
+            **read_fields(data, peak_rss_mib=_floats_by_name, **dict.fromkeys(counts, optional_int))
         )
 
 
@@ -221,26 +210,22 @@ class RunMetadata:
     notes: list[str] = field(default_factory=list)  # about the product's figures
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "date": self.date.isoformat(),
-            "git_commit": self.git_commit,
-            "scale": self.scale,
-            "cores": self.cores,
-            "parallelism": self.parallelism,
-            "durations_s": self.durations_s,
-            "notes": self.notes,
-        }
+        figures = ("git_commit", "scale", "cores", "parallelism", "durations_s", "notes")
+        return {"date": self.date.isoformat(), **figures_of(self, *figures)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunMetadata:
         return cls(
-            date=datetime.fromisoformat(data["date"]),
-            git_commit=str(data["git_commit"]),
-            scale=str(data["scale"]),
-            cores=int(data["cores"]),
-            parallelism=int(data["parallelism"]),
-            durations_s={str(k): float(v) for k, v in data["durations_s"].items()},
-            notes=list(data["notes"]),
+            **read_fields(
+                data,
+                date=datetime.fromisoformat,
+                git_commit=str,
+                scale=str,
+                cores=int,
+                parallelism=int,
+                durations_s=_floats_by_name,
+                notes=list,
+            )
         )
 
 
