@@ -28,7 +28,7 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--full-scale",
         action="store_true",
-        help="DESIGN sizes: 12k-row bulk imports, 3000-product fan-out, 40 kB TOASTed text",
+        help="the design's sizes: 12k-row bulk imports, 3000-product fan-out, 40 kB TOASTed text",
     )
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     parser.set_defaults(func=cmd_verify)

@@ -31,10 +31,10 @@ class WorkloadError(CatalogViewError):
 class Scale:
     """Sizes of the big scenarios; the defaults keep a CI run small.
 
-    DESIGN.md asks for fan-out to thousands of products and bulk imports of
-    10k+ rows: `Scale.full()` gives those sizes."""
+    docs/design.md ("Scenarios") asks for fan-out to thousands of products and
+    bulk imports of 10k+ rows: `Scale.full()` gives those sizes."""
 
-    bulk_rows: int = cli_field(2000, "rows per bulk import (DESIGN: 10k+)")
+    bulk_rows: int = cli_field(2000, "rows per bulk import (--full-scale: 12000)")
     fan_out_products: int = cli_field(
         200, "products beneath the fan-out category", flag="--fan-out"
     )

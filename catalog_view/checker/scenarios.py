@@ -5,8 +5,8 @@ Q(S(t)). Every random choice is drawn when a scenario is planned, so one seed
 replays the same workload; ids come from the identity sequences, so they may
 differ between runs (entities are picked by position).
 
-The scenarios cover DESIGN.md section 4 (the users' own examples) plus plain
-random edits. They write to the admin database only; never to the store.
+The scenarios cover docs/design.md, "Scenarios" (the users' own examples),
+plus plain random edits. They write to the admin database only; never to the store.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ FAN_OUT_MID = "fan-out-mid"
 FAN_OUT_LEAF = "fan-out-leaf"
 
 
-# -- the DESIGN.md section 4 scenarios ------------------------------------------
+# -- the scenarios of docs/design.md, "Scenarios" ------------------------------
 
 
 def category_then_product(d: Draws, scale: Scale) -> Scenario:
@@ -383,8 +383,8 @@ class Kind:
     weight: int
 
 
-# docs/design.md's "Scenarios" first, then the plain edits (weighted up: they are the
-# background traffic the special scenarios run in).
+# docs/design.md's "Scenarios" first, then the plain edits (weighted up: they
+# are the background traffic the special scenarios run in).
 SCENARIOS: dict[str, Kind] = {
     "category_then_product": Kind(category_then_product, 3),
     "product_before_its_category": Kind(product_before_its_category, 3),

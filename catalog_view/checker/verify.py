@@ -1,4 +1,4 @@
-"""The oracle checker, `catalog-view verify` (DESIGN.md section 4).
+"""The oracle checker, `catalog-view verify` (docs/design.md, "The oracle").
 
 It drives a workload against the admin database and, for every committed
 source transaction t, records Q(S(t)): each workload transaction takes a global

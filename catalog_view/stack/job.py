@@ -99,9 +99,7 @@ class FlinkJob:
 
     @property
     def process(self) -> ManagedProcess:
-        return ManagedProcess(
-            "flink-job", self.settings.data_dir / "run", self.settings.data_dir / "logs"
-        )
+        return ManagedProcess.of("flink-job", self.settings.data_dir)
 
     @property
     def checkpoint_root(self) -> Path:

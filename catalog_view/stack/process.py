@@ -73,6 +73,11 @@ class ManagedProcess:
     def log_file(self) -> Path:
         return self.log_dir / f"{self.name}.log"
 
+    @classmethod
+    def of(cls, name: str, data_dir: Path) -> ManagedProcess:
+        """A component of the stack in `data_dir`: pid files in run/, logs in logs/."""
+        return cls(name, data_dir / "run", data_dir / "logs")
+
     def pid(self) -> int | None:
         try:
             pid = int(self.pid_file.read_text().strip())
