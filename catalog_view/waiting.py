@@ -28,24 +28,35 @@ class WaitTimeout(CatalogViewError):
     """A condition did not come true in time."""
 
 
+def _sleeper(sleep: Callable[[float], object] | None) -> Callable[[float], None]:
+    def pause(seconds: float) -> None:
+        (sleep or time.sleep)(seconds)
+
+    return pause
+
+
 def wait_until(
     predicate: Callable[[], T],
     *,
-    timeout_s: float,
+    timeout_s: float | None,
     what: str,
     interval_s: float = 0.25,
     describe_last: Callable[[T], str] | None = None,
+    sleep: Callable[[float], object] | None = None,
 ) -> T:
     """Call `predicate` until it returns something truthy and return that.
 
     An exception raised by the predicate ends the wait at once (a failure is not
     a reason to keep polling); running out of time raises WaitTimeout naming
-    `what` and, with `describe_last`, the last value seen.
+    `what` and, with `describe_last`, the last value seen. `timeout_s` None:
+    no limit (the predicate itself decides when to give up); `sleep` waits
+    between calls (an Event's wait ends it early).
     """
     retrying = Retrying(
-        stop=stop_after_delay(timeout_s),
+        stop=stop_after_delay(timeout_s) if timeout_s is not None else stop_never,
         wait=wait_fixed(interval_s),
         retry=retry_if_result(lambda result: not result),
+        sleep=_sleeper(sleep),
         reraise=True,
     )
     try:
@@ -80,15 +91,12 @@ def retry_on(
         if on_retry is not None and error is not None:
             on_retry(error)
 
-    def pause(seconds: float) -> None:
-        (sleep or time.sleep)(seconds)
-
     retrying = Retrying(
         stop=stop_or_give_up,
         wait=wait_fixed(interval_s),
         retry=retry_if_exception_type(errors),
         before_sleep=before_sleep,
-        sleep=pause,
+        sleep=_sleeper(sleep),
         reraise=True,
     )
     return retrying(call)

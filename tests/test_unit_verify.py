@@ -263,6 +263,14 @@ def test_command_line_options() -> None:
     VerifyOptions().validate()
 
 
+def test_command_line_defaults_are_the_options_defaults() -> None:
+    """Declared once: without flags the command line gives VerifyOptions' defaults."""
+    assert options_from_args(_args(), seed=1) == VerifyOptions(seed=1)
+    assert options_from_args(_args("--restart-job", "4,1"), 1).restart_parallelisms == (4, 1)
+    assert options_from_args(_args("--faults", "store"), 1).faults == ("store",)
+    assert options_from_args(_args("--fan-out", "7"), 1).scale == Scale(fan_out_products=7)
+
+
 def _report(**changes: Any) -> VerifyReport:
     fields: dict[str, Any] = {
         "observations": 10,

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import psycopg
 from psycopg import sql
@@ -256,13 +257,23 @@ class FaultRunner:
             raise self._error
         return self.done
 
+    def _reached(self, point: int) -> bool:
+        """The workload reached `point` commits, or the run was cancelled."""
+        return self._cancelled.is_set() or self.committed() >= point
+
     def _run(self) -> None:
         try:
             for point, fault in self.plan:
                 # Polls the workload's commit count until it reaches the point.
-                while self.committed() < point:
-                    if self._cancelled.wait(0.05):
-                        return
+                wait_until(
+                    partial(self._reached, point),
+                    timeout_s=None,
+                    what=f"commit {point}",
+                    interval_s=0.05,
+                    sleep=self._cancelled.wait,
+                )
+                if self._cancelled.is_set():
+                    return
                 started, at_commit = time.monotonic(), self.committed()
                 detail = fault.run()
                 injected = Injected(
