@@ -34,7 +34,7 @@ from catalog_view.bench.pipelines import (
 from catalog_view.bench.progress import Progress
 from catalog_view.bench.sampling import Peaks
 from catalog_view.bench_report.results import CaptureResult
-from catalog_view.catalog.writes import BULK_ROWS_PER_PRODUCT, bulk_import
+from catalog_view.catalog.writes import BULK_ROWS_PER_PRODUCT, bulk_import, insert_products
 from catalog_view.settings import Settings
 from catalog_view.source import Body, Committed, commit, commit_once, connect_source
 from catalog_view.stack.job import FlinkJob, wrote_since
@@ -57,11 +57,13 @@ def import_rows(tag: str, rows: int) -> Body:
         if products:
             bulk_import(conn, tag, products)
         if rest:
-            conn.execute(
-                "INSERT INTO product (product_type_id, name, slug, description) "
-                "SELECT (SELECT min(id) FROM product_type), 'Bulk extra ' || g, %s || g, "
-                "'imported in bulk' FROM generate_series(1, %s) AS g",
-                (f"bulk-{tag}-extra-", rest),
+            insert_products(
+                conn,
+                None,
+                rest,
+                name="Bulk extra ",
+                slug=f"bulk-{tag}-extra-",
+                description="imported in bulk",
             )
 
     return body

@@ -19,7 +19,7 @@ from psycopg import sql
 from catalog_view.bench.pipelines import Pipeline, check_running, wait_seen
 from catalog_view.bench.progress import Progress
 from catalog_view.bench_report.results import FanOutResult
-from catalog_view.catalog.writes import insert_category
+from catalog_view.catalog.writes import insert_fan_out_tree
 from catalog_view.settings import Settings
 from catalog_view.source import Body, commit_once
 from catalog_view.stack.job import FlinkJob
@@ -33,15 +33,7 @@ def timeout_for(products: int) -> float:
 
 def create_tree(tag: str, products: int) -> Body:
     def body(conn: psycopg.Connection) -> None:
-        root = insert_category(conn, None, None, f"Fan Out Root {tag}")
-        mid = insert_category(conn, None, root, f"Fan Out Mid {tag}")
-        leaf = insert_category(conn, None, mid, f"Fan Out Leaf {tag}")
-        conn.execute(
-            "INSERT INTO product (product_type_id, category_id, name, slug, description) "
-            "SELECT (SELECT min(id) FROM product_type), %s, 'Fan-out ' || g, %s || g, "
-            "'fan-out product' FROM generate_series(1, %s) AS g",
-            (leaf, f"fan-out-{tag}-", products),
-        )
+        insert_fan_out_tree(conn, products, tag)
 
     return body
 

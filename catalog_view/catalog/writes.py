@@ -205,6 +205,39 @@ def delete_product(conn: psycopg.Connection, product_id: int) -> bool:
     return delete_products(conn, [product_id]) > 0
 
 
+def insert_products(
+    conn: psycopg.Connection,
+    category_id: int | None,
+    count: int,
+    *,
+    name: str,
+    slug: str,
+    description: str,
+) -> None:
+    """`count` bare products (no variants, listings or attribute values) in one
+    statement, named and slugged `name`/`slug` plus their number (1..count),
+    of the first product type."""
+    conn.execute(
+        "INSERT INTO product (product_type_id, category_id, name, slug, description) "
+        "SELECT coalesce((SELECT min(id) FROM product_type), 0), %s, %s || g, %s || g, %s "
+        "FROM generate_series(1, %s) AS g",
+        (category_id, name, slug, description, count),
+    )
+
+
+def insert_fan_out_tree(conn: psycopg.Connection, products: int, label: str = "") -> int:
+    """Fan Out Root > Mid > Leaf (names ending in `label`) with `products`
+    bare products in the leaf, so that one category edit changes them all;
+    returns the root's id."""
+    suffix = f" {label}" if label else ""
+    root = insert_category(conn, None, None, f"Fan Out Root{suffix}")
+    mid = insert_category(conn, None, root, f"Fan Out Mid{suffix}")
+    leaf = insert_category(conn, None, mid, f"Fan Out Leaf{suffix}")
+    slug = f"fan-out-{label}-" if label else "fan-out-"
+    insert_products(conn, leaf, products, name="Fan-out ", slug=slug, description="fan-out product")
+    return root
+
+
 def touch_marker(conn: psycopg.Connection, label: str) -> None:
     """A source transaction's write that changes a catalog row but no view
     row: the checker uses it to mark the start and the end of a run."""

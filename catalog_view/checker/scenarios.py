@@ -30,6 +30,7 @@ from catalog_view.catalog.writes import (
     delete_products,
     delete_variant,
     insert_category,
+    insert_fan_out_tree,
     insert_product,
     next_id,
     pick,
@@ -166,16 +167,7 @@ def fan_out_tree(scale: Scale) -> Scenario:
         if pick(conn, "category", 0.0, f"slug = '{FAN_OUT_ROOT}'") is not None:
             touch_marker(conn, "fan-out tree exists")
             return
-        root = insert_category(conn, None, None, "Fan Out Root")
-        mid = insert_category(conn, None, root, "Fan Out Mid")
-        leaf = insert_category(conn, None, mid, "Fan Out Leaf")
-        type_id = pick(conn, "product_type", 0.0) or 0
-        conn.execute(
-            "INSERT INTO product (product_type_id, category_id, name, slug, description) "
-            "SELECT %s, %s, 'Fan-out ' || g, 'fan-out-' || g, 'fan-out product' "
-            "FROM generate_series(1, %s) AS g",
-            (type_id, leaf, scale.fan_out_products),
-        )
+        insert_fan_out_tree(conn, scale.fan_out_products)
 
     return Scenario("fan_out_tree", (create,))
 
