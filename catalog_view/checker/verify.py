@@ -89,7 +89,6 @@ def _progress(judge: Judge, total: int, every: int) -> Callable[[Recorded], None
 
 def prepare(settings: Settings, options: VerifyOptions) -> Settings:
     """Stack up without the job, any job stopped, a freshly seeded catalog."""
-
     if options.ensure_stack:
         stack = LocalStack(settings)
         stack.up(with_job=False)
@@ -125,7 +124,6 @@ def _initial_sync(
     recorded so far). Its rows are not awaited: from here on the sampler judges
     them, so a pipeline that never converges shows up as violations. Judging by
     state (no watermark), wait until the store equals the setup's state."""
-
     setup = judge.recording.last
     assert setup is not None
     seen: list[int | None] = [None]
