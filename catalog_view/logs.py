@@ -9,18 +9,15 @@ import sys
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 DATE_FORMAT = "%H:%M:%S"
+# The project's own loggers; the libraries' DEBUG lines (HTTP requests, font
+# lookups) would bury ours, so they stay at INFO even with -v.
+OURS = ("catalog_view", "connectors")
 
 
 def configure(*, verbose: bool = False) -> None:
-    """Progress at INFO; with `verbose`, DEBUG too (also of the libraries)."""
+    """Progress at INFO; with `verbose`, the project's DEBUG lines too."""
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format=FORMAT,
-        datefmt=DATE_FORMAT,
-        stream=sys.stderr,
-        force=True,
+        level=logging.INFO, format=FORMAT, datefmt=DATE_FORMAT, stream=sys.stderr, force=True
     )
-    if not verbose:
-        # Their INFO lines are noise next to ours (connections, retries).
-        for chatty in ("kafka", "urllib3", "matplotlib"):
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+    for name in OURS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.INFO)

@@ -7,6 +7,7 @@ transaction across them)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -29,6 +30,8 @@ from catalog_view.waiting import retry_on
 COMMIT_LOCK_KEY = 0x63_76_65_72  # "cver"
 RETRIES = 5
 ROW_HASH_STATES = 256
+
+log = logging.getLogger(__name__)
 
 
 def _digest_key(digests: dict[str, str]) -> tuple[tuple[str, str], ...]:
@@ -131,6 +134,7 @@ class Recorder:
             (errors.DeadlockDetected, errors.SerializationFailure),
             lambda: self._attempt(conn, body),
             attempts=RETRIES,
+            on_retry=lambda error: log.debug("retrying a workload transaction: %s", error),
         )
 
     def _attempt(self, conn: psycopg.Connection, body: Body) -> Recorded:

@@ -4,6 +4,7 @@ checker never writes to the store."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -20,6 +21,8 @@ from catalog_view.waiting import retry_on
 
 # How long the sampler waits before reconnecting to an unreachable store.
 STORE_RETRY_S = 0.5
+
+log = logging.getLogger(__name__)
 
 
 def store_reader(settings: Settings) -> psycopg.Connection:
@@ -74,7 +77,8 @@ class Sampler:
                     self.judge.observe(observe(conn, self.settings, cache))
                     self._stop.wait(self.interval_s)
 
-        def unreachable(_: BaseException) -> None:
+        def unreachable(error: BaseException) -> None:
+            log.debug("store unreachable: %s", str(error).strip())
             self.unavailable += 1
 
         try:

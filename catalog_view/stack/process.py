@@ -3,6 +3,7 @@ started (by pid, process group included) and `status` can tell who is alive."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -13,6 +14,8 @@ from pathlib import Path
 import psutil
 
 from catalog_view.waiting import WaitTimeout, wait_until
+
+log = logging.getLogger(__name__)
 
 
 def pid_alive(pid: int) -> bool:
@@ -94,10 +97,11 @@ class ManagedProcess:
             return running
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        with self.log_file.open("ab") as log:
+        log.debug("%s: starting %s (log: %s)", self.name, " ".join(argv), self.log_file)
+        with self.log_file.open("ab") as output:
             proc = subprocess.Popen(
                 list(argv),
-                stdout=log,
+                stdout=output,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=dict(env) if env is not None else None,
@@ -138,6 +142,7 @@ class ManagedProcess:
 
     @staticmethod
     def _signal(pid: int, sig: signal.Signals) -> None:
+        log.debug("%s to process group %d", sig.name, pid)
         try:
             os.killpg(pid, sig)
         except ProcessLookupError:
