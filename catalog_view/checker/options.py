@@ -69,6 +69,13 @@ class VerifyOptions:
         metavar="F[,F...]",
         parse=parse_faults,
     )
+    # Where the job runs: "mini" (one local process) or "cluster" (the local
+    # standalone session cluster, catalog_view/stack/cluster.py).
+    flink: str = cli_field(
+        "mini",
+        "run the job on the local mini-cluster (default) or the standalone session cluster",
+        choices=("mini", "cluster"),
+    )
     # Scenarios started per second at most (None: as fast as they go).
     rate: float | None = cli_field(
         None,
@@ -93,6 +100,10 @@ class VerifyOptions:
             raise VerifyError(
                 f"--baseline must be one of {', '.join(BASELINES)}, got {self.baseline!r}"
             )
+        if self.flink not in ("mini", "cluster"):
+            raise VerifyError(f"--flink must be mini or cluster, got {self.flink!r}")
+        if self.flink == "cluster" and (self.restart_parallelisms or self.faults):
+            raise VerifyError("--restart-job and --fault run on the mini-cluster (--flink mini)")
         if min(self.sync_timeout_s, self.final_timeout_s) <= 0:
             raise VerifyError("timeouts must be > 0")
         try:

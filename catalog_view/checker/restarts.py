@@ -28,6 +28,7 @@ from catalog_view.errors import CatalogViewError
 from catalog_view.settings import Settings
 from catalog_view.stack.java import port_open
 from catalog_view.stack.job import Baseline, FlinkJob
+from catalog_view.stack.lifecycle import ClusterJob
 from catalog_view.stack.local import LocalStack
 from catalog_view.waiting import wait_until
 from connectors.register import ConnectClient
@@ -287,11 +288,12 @@ class FaultRunner:
 
 @contextmanager
 def running_job(
-    settings: Settings, *, parallelism: int, baseline: Baseline, restore: bool
-) -> Iterator[FlinkJob]:
+    settings: Settings, *, parallelism: int, baseline: Baseline, restore: bool, flink: str = "mini"
+) -> Iterator[FlinkJob | ClusterJob]:
     """Start the job (from its newest checkpoint with `restore`, else a fresh
-    replay); stops it on the way out (also after a restart)."""
-    job = FlinkJob(settings)
+    replay) on the mini-cluster or the session cluster (`flink`); stops it on
+    the way out (also after a restart)."""
+    job: FlinkJob | ClusterJob = ClusterJob(settings) if flink == "cluster" else FlinkJob(settings)
     try:
         job.start(parallelism=parallelism, baseline=baseline, fresh=not restore)
         yield job

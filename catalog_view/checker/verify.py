@@ -67,6 +67,7 @@ from catalog_view.checker.workers import run_workload
 from catalog_view.settings import Settings
 from catalog_view.source import xid32
 from catalog_view.stack.job import FlinkJob
+from catalog_view.stack.lifecycle import ClusterJob
 from catalog_view.stack.local import LocalStack
 from catalog_view.waiting import WaitTimeout, wait_until
 
@@ -91,10 +92,12 @@ def prepare(settings: Settings, options: VerifyOptions) -> Settings:
     """Stack up without the job, any job stopped, a freshly seeded catalog."""
     if options.ensure_stack:
         stack = LocalStack(settings)
-        stack.up(with_job=False)
+        stack.up(with_job=False, flink=options.flink)
         settings = stack.settings
     if FlinkJob(settings).stop():
         log.info("stopped the running job")
+    if options.flink == "cluster" and ClusterJob(settings).stop():
+        log.info("cancelled the job on the cluster")
     report = seed_catalog(settings, options.products, options.seed, reset=True, progress=False)
     log.info("catalog reset and seeded: %d rows, %d products", report.total, options.products)
     return settings
@@ -189,9 +192,10 @@ def run_verify(settings: Settings, options: VerifyOptions) -> VerifyReport:
             parallelism=options.parallelism,
             baseline=options.baseline,
             restore=options.restore,
+            flink=options.flink,
         ) as job:
             report = _verify_with_job(settings, options, workload, recorder, judge, job)
-            if job.process.pid() is None:
+            if not job.alive():
                 report.final_difference += f" (the Flink job exited: {job_log(settings)})"
             report.duration_s = time.monotonic() - started
             return report
@@ -209,7 +213,7 @@ def _verify_with_job(
     job: FlinkJob,
 ) -> VerifyReport:
     def job_alive() -> bool:
-        return job.process.pid() is not None
+        return job.alive()
 
     started = time.monotonic()
     with admin_connection(settings) as conn:

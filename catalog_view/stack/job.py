@@ -19,6 +19,7 @@ from catalog_view.stack import jars
 from catalog_view.stack.process import ManagedProcess
 from catalog_view.stack.status import ComponentStatus
 from catalog_view.store import read_watermark, store_clock
+from flink_jobs.arguments import JobArguments
 from flink_jobs.options import BASELINES
 
 # Which pipeline without transaction alignment to run (BASELINES): "python"

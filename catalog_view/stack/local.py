@@ -111,7 +111,7 @@ class LocalStack:
         target = lifecycle.resolve_target(self.settings, flink="cluster")
         running = target.rest.running_job()
         if running is not None:
-            print(f"stack: job {running.job_id} already runs", file=sys.stderr, flush=True)
+            log.info("job %s already runs", running.job_id)
             return
         lifecycle.submit(target)
 
