@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 
 from catalog_view.errors import CatalogViewError
+from catalog_view.logs import configure as configure_logging
 from catalog_view.settings import load_settings
+
+log = logging.getLogger(__name__)
 
 
 def _cmd_stack(args: argparse.Namespace) -> int:
@@ -59,7 +63,7 @@ def _cmd_bootstrap(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     for finding in PostgresCluster(settings).bootstrap():
-        print(f"source check: {finding}", file=sys.stderr)
+        log.warning("source check: %s", finding)
     topics = ensure_topics(settings)
     names = ", ".join(sorted(topics))
     print(f"bootstrapped {settings.admin_db}, {settings.store_db}; topics: {names}")
@@ -111,7 +115,7 @@ def _cmd_connector(args: argparse.Namespace) -> int:
 
 
 def _cmd_seed(args: argparse.Namespace) -> int:
-    from catalog_view.seed import seed_catalog
+    from catalog_view.catalog.seeded import seed_catalog
 
     report = seed_catalog(
         load_settings(), args.products, args.seed, reset=args.reset, append=args.append
@@ -139,6 +143,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="catalog-view", description=__doc__)
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log diagnostics (DEBUG) on stderr too"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     stack = sub.add_parser("stack", help="the embedded local stack")
@@ -196,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--parallelism", type=int, default=None, help="of the restarted job")
     again.set_defaults(func=_cmd_resnapshot)
 
-    from catalog_view.verify import add_verify_command
+    from catalog_view.checker.command import add_verify_command
 
     add_verify_command(sub)
 
@@ -218,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging(verbose=args.verbose)
     try:
         result: int = args.func(args)
         return result

@@ -8,7 +8,7 @@ query again, and prints denormalized rows and the watermark.
 from __future__ import annotations
 
 import json
-import sys
+import logging
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -17,13 +17,16 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from catalog_view.reference import VIEW_KEYS, diff, reference_rows, store_rows
-from catalog_view.seed import seed_catalog
+from catalog_view.catalog.seeded import seed_catalog
+from catalog_view.catalog.writes import NewProduct, delete_product, insert_category, insert_product
+from catalog_view.reference import converged
 from catalog_view.settings import Settings
-from catalog_view.stack.job import read_watermark
+from catalog_view.source import connect_source
 from catalog_view.stack.local import LocalStack
+from catalog_view.store import connect_store, read_watermark
 from catalog_view.waiting import wait_until
-from catalog_view.workload import delete_product
+
+log = logging.getLogger(__name__)
 
 Edit = Callable[[psycopg.Connection], str]
 
@@ -39,17 +42,10 @@ def _rename_root_category(conn: psycopg.Connection) -> str:
 def _category_then_product(conn: psycopg.Connection) -> str:
     with conn.transaction():
         parent = conn.execute("SELECT min(id) FROM category").fetchone()
-        category = conn.execute(
-            "INSERT INTO category (parent_id, name, slug) VALUES (%s, 'Demo new', 'demo-new') "
-            "RETURNING id",
-            (parent[0] if parent else None,),
-        ).fetchone()
-    assert category is not None
-    conn.execute(
-        "INSERT INTO product (product_type_id, category_id, name, slug, description) "
-        "SELECT min(id), %s, 'Demo product', 'demo-product', 'Made in the demo' FROM product_type",
-        (category[0],),
-    )
+        category = insert_category(conn, None, parent[0] if parent else None, "Demo new")
+    with conn.transaction():
+        product = NewProduct("Demo product", description="Made in the demo")
+        insert_product(conn, product, None, category)
     return "created a category, then a product in it (two transactions)"
 
 
@@ -74,17 +70,6 @@ def _delete_product(conn: psycopg.Connection) -> str:
 EDITS: tuple[Edit, ...] = (_rename_root_category, _category_then_product, _reprice, _delete_product)
 
 
-def converged(settings: Settings) -> bool:
-    with (
-        psycopg.connect(settings.admin_conninfo()) as source,
-        psycopg.connect(settings.store_reader_conninfo()) as store,
-    ):
-        return all(
-            diff(v, reference_rows(source, settings, v), store_rows(store, settings, v)).empty
-            for v in VIEW_KEYS
-        )
-
-
 def _wait_converged(settings: Settings, what: str) -> float:
     started = time.monotonic()
     wait_until(lambda: converged(settings), timeout_s=180, what=what, interval_s=0.5)
@@ -92,15 +77,15 @@ def _wait_converged(settings: Settings, what: str) -> float:
 
 
 def _show(settings: Settings) -> None:
-    with psycopg.connect(settings.store_reader_conninfo(), row_factory=dict_row) as store:
-        products = store.execute(
+    with connect_store(settings) as store, store.cursor(row_factory=dict_row) as cur:
+        products = cur.execute(
             "SELECT * FROM catalog_view.product ORDER BY jsonb_array_length(category_path) DESC, "
             "product_id LIMIT 2"
         ).fetchall()
-        listings = store.execute(
+        listings = cur.execute(
             "SELECT * FROM catalog_view.product_channel ORDER BY product_id, channel_id LIMIT 2"
         ).fetchall()
-        counts: dict[str, int] | None = store.execute(
+        counts: dict[str, int] | None = cur.execute(
             "SELECT (SELECT count(*) FROM catalog_view.product) AS products, "
             "(SELECT count(*) FROM catalog_view.product_channel) AS listings"
         ).fetchone()
@@ -129,13 +114,12 @@ def run_demo(settings: Settings, *, products: int, seed: int, keep: bool) -> int
     try:
         stack.up(with_job=True)
         settings = stack.settings
-        print(f"demo: stack up in {time.monotonic() - started:.1f}s", file=sys.stderr)
+        log.info("stack up in %.1fs", time.monotonic() - started)
         report = seed_catalog(settings, products, seed, reset=True)
         print(f"demo: seeded {report.total} rows in one transaction (seed {seed})")
         took = _wait_converged(settings, "store equal to the reference after the seed")
         print(f"demo: store equals the reference after the seed ({took:.1f}s)")
-        with psycopg.connect(settings.admin_conninfo(), autocommit=True) as admin:
-            admin.execute(f"SET search_path TO {settings.admin_schema}")
+        with connect_source(settings, autocommit=True) as admin:
             for edit in EDITS:
                 what = edit(admin)
                 took = _wait_converged(settings, what)
@@ -144,6 +128,6 @@ def run_demo(settings: Settings, *, products: int, seed: int, keep: bool) -> int
     finally:
         if not keep:
             stopped = stack.down()
-            print(f"demo: stopped {', '.join(stopped)}", file=sys.stderr)
-    print(f"demo: done in {time.monotonic() - started:.1f}s", file=sys.stderr)
+            log.info("stopped %s", ", ".join(stopped))
+    log.info("done in %.1fs", time.monotonic() - started)
     return 0

@@ -11,6 +11,8 @@ import psycopg
 from psycopg import sql
 
 from catalog_view.settings import REPO_ROOT, Settings
+from catalog_view.source import connect_source
+from catalog_view.store import connect_store
 
 REFERENCE_DIR = REPO_ROOT / "sql" / "reference"
 VIEW_KEYS: dict[str, tuple[str, ...]] = {
@@ -86,3 +88,15 @@ def diff(view: str, expected: Rows, actual: Rows) -> Difference:
         unexpected=sorted(k for k in actual if k not in expected),
         changed=sorted(k for k in expected if k in actual and expected[k] != actual[k]),
     )
+
+
+def converged(settings: Settings) -> bool:
+    """Whether the store equals the reference queries on the source, now."""
+    with (
+        connect_source(settings) as source,
+        connect_store(settings) as store,
+    ):
+        return all(
+            diff(v, reference_rows(source, settings, v), store_rows(store, settings, v)).empty
+            for v in VIEW_KEYS
+        )

@@ -3,11 +3,10 @@ filled from the job options (string.Template: a missing name is an error)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from string import Template
 
-_COMMENT = re.compile(r"^\s*--.*$", re.MULTILINE)
+import sqlparse
 
 
 def render_sql(path: Path, variables: dict[str, str]) -> str:
@@ -18,9 +17,11 @@ def render_sql(path: Path, variables: dict[str, str]) -> str:
 
 
 def statements(path: Path, variables: dict[str, str]) -> list[str]:
-    """The statements of a file, split on ';' at line ends, comments dropped."""
-    text = _COMMENT.sub("", render_sql(path, variables))
-    return [s.strip() for s in re.split(r";\s*$", text, flags=re.MULTILINE) if s.strip()]
+    """The statements of a file (split by sqlparse, which knows quotes and
+    comments), comments dropped."""
+    split = sqlparse.split(render_sql(path, variables), strip_semicolon=True)
+    found = (sqlparse.format(s, strip_comments=True).strip() for s in split)
+    return [s for s in found if s]
 
 
 def view_files(sql_dir: Path, views: tuple[str, ...]) -> list[Path]:

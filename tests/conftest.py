@@ -14,7 +14,9 @@ import psycopg
 import pytest
 
 from catalog_view.settings import Settings, load_settings
+from catalog_view.source import connect_source
 from catalog_view.stack.local import LocalStack
+from catalog_view.store import connect_store
 
 # Ports of the test stack: the defaults - 30000 (another offset with
 # CATALOG_VIEW_TEST_PORT_OFFSET), away from `catalog-view stack up` and below
@@ -58,12 +60,11 @@ def settings(stack: LocalStack) -> Settings:
 @pytest.fixture
 def admin(settings: Settings) -> Iterator[psycopg.Connection]:
     """A connection to the admin database, search_path on the catalog schema."""
-    with psycopg.connect(settings.admin_conninfo(), autocommit=True) as conn:
-        conn.execute(f"SET search_path TO {settings.admin_schema}")
+    with connect_source(settings, autocommit=True) as conn:
         yield conn
 
 
 @pytest.fixture
 def store(settings: Settings) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(settings.store_reader_conninfo(), autocommit=True) as conn:
+    with connect_store(settings, autocommit=True) as conn:
         yield conn

@@ -7,6 +7,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from catalog_view.catalog.writes import insert_rows
 from catalog_view.waiting import wait_until
 
 TIMEOUT_S = 120.0
@@ -32,32 +33,30 @@ def wait_for_row(
     return expected
 
 
-def watermark_txid(store: psycopg.Connection) -> int | None:
-    row = store.execute("SELECT source_txid FROM catalog_view.watermark").fetchone()
-    return None if row is None else int(row[0])
-
-
 def create_catalog_basics(admin: psycopg.Connection, base: int) -> None:
     """Root > Apparel > Shirts, a product type, attribute color with two values."""
     with admin.transaction():
-        admin.execute(
-            "INSERT INTO category (id, parent_id, name, slug) VALUES "
-            "(%(b)s, NULL, 'Root', %(root)s), (%(b)s + 1, %(b)s, 'Apparel', %(apparel)s), "
-            "(%(b)s + 2, %(b)s + 1, 'Shirts', %(shirts)s)",
-            {"b": base, **{n: f"{n}-{base}" for n in ("root", "apparel", "shirts")}},
+        insert_rows(
+            admin,
+            "category",
+            ("id", "parent_id", "name", "slug"),
+            [
+                (base, None, "Root", f"root-{base}"),
+                (base + 1, base, "Apparel", f"apparel-{base}"),
+                (base + 2, base + 1, "Shirts", f"shirts-{base}"),
+            ],
         )
-        admin.execute(
-            "INSERT INTO product_type (id, name, slug) VALUES (%s, 'T-shirt', 't-shirt')", (base,)
+        insert_rows(admin, "product_type", ("id", "name", "slug"), [(base, "T-shirt", "t-shirt")])
+        insert_rows(admin, "attribute", ("id", "name", "slug"), [(base, "Color", "color")])
+        insert_rows(
+            admin,
+            "attribute_value",
+            ("id", "attribute_id", "name", "slug"),
+            [(base, base, "Navy", "navy"), (base + 1, base, "Sand", "sand")],
         )
-        admin.execute(
-            "INSERT INTO attribute (id, name, slug) VALUES (%s, 'Color', 'color')", (base,)
-        )
-        admin.execute(
-            "INSERT INTO attribute_value (id, attribute_id, name, slug) VALUES "
-            "(%(b)s, %(b)s, 'Navy', 'navy'), (%(b)s + 1, %(b)s, 'Sand', 'sand')",
-            {"b": base},
-        )
-        admin.execute(
-            "INSERT INTO channel (id, name, slug, currency_code) VALUES (%s, 'US', %s, 'USD')",
-            (base, f"us-{base}"),
+        insert_rows(
+            admin,
+            "channel",
+            ("id", "name", "slug", "currency_code"),
+            [(base, "US", f"us-{base}", "USD")],
         )

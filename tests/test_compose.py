@@ -280,7 +280,7 @@ def test_jars_come_from_the_poms() -> None:
 
 
 def test_flink_image_installs_pyprojects_pins() -> None:
-    """The sed in docker/flink/Dockerfile finds exactly apache-flink and psycopg."""
+    """The sed in docker/flink/Dockerfile finds exactly apache-flink, psycopg and sqlparse."""
     match = re.search(r"sed -n '([^']+)'", dockerfile("flink"))
     assert match
     sed = shutil.which("sed")
@@ -293,7 +293,8 @@ def test_flink_image_installs_pyprojects_pins() -> None:
     ).stdout.split()
     assert found[0] == f"apache-flink=={pyproject_pin('apache-flink')}"
     assert found[1].startswith("psycopg[binary]")
-    assert len(found) == 2
+    assert found[2].startswith("sqlparse")
+    assert len(found) == 3
 
 
 # (b) The same configs as the local stack.

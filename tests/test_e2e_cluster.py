@@ -17,18 +17,19 @@ from pathlib import Path
 import pytest
 import requests
 
+from catalog_view.checker.draws import Scale
+from catalog_view.checker.options import VerifyOptions
+from catalog_view.checker.verify import run_verify
 from catalog_view.cli import main
-from catalog_view.demo import converged
 from catalog_view.errors import StackError
+from catalog_view.reference import converged
 from catalog_view.settings import Settings
 from catalog_view.stack import lifecycle
 from catalog_view.stack.cluster import FlinkCluster
 from catalog_view.stack.job import FlinkJob, wrote_since
 from catalog_view.stack.job_report import job_report
 from catalog_view.stack.local import LocalStack
-from catalog_view.verify import VerifyOptions, run_verify
 from catalog_view.waiting import wait_until
-from catalog_view.workload import Scale
 from tests.conftest import TEST_PORTS
 
 pytestmark = pytest.mark.e2e

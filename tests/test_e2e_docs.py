@@ -19,8 +19,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from catalog_view.demo import converged
-from catalog_view.seed import seed_catalog
+from catalog_view.catalog.seeded import seed_catalog
+from catalog_view.reference import converged
 from catalog_view.settings import REPO_ROOT, Settings
 from catalog_view.waiting import wait_until
 

@@ -10,6 +10,7 @@ reference (the fixture re-snapshots when a test stopped the job on purpose).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,15 +20,16 @@ import psycopg
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from catalog_view.demo import converged
-from catalog_view.reference import VIEW_KEYS, Rows, reference_rows, store_rows
-from catalog_view.seed import seed_catalog
+from catalog_view.catalog.seeded import seed_catalog
+from catalog_view.reference import VIEW_KEYS, Rows, converged, reference_rows, store_rows
 from catalog_view.settings import Settings
+from catalog_view.source import current_txid, xid32
 from catalog_view.source_setup import check_source, prepare_source
 from catalog_view.stack.capture import resnapshot
 from catalog_view.stack.freshness import assess
-from catalog_view.stack.job import FlinkJob, read_watermark, store_clock, wrote_since
+from catalog_view.stack.job import FlinkJob, wrote_since
 from catalog_view.stack.local import LocalStack
+from catalog_view.store import read_watermark, store_clock
 from catalog_view.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -36,9 +38,7 @@ CONVERGE_S = 300.0
 
 
 def _txid(conn: psycopg.Connection) -> int:
-    row = conn.execute("SELECT txid_current() % 4294967296").fetchone()
-    assert row is not None
-    return int(row[0])
+    return xid32(current_txid(conn))
 
 
 def _wait_converged_at(settings: Settings, txid: int | None = None) -> None:
@@ -252,7 +252,7 @@ def test_dropped_view_column_stalls_loudly_and_resnapshot_recovers(
 
 
 def test_restart_only_checks_the_source_and_prepare_fixes_what_differs(
-    real_inputs: LocalStack, admin: psycopg.Connection, capsys: pytest.CaptureFixture[str]
+    real_inputs: LocalStack, admin: psycopg.Connection, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Starting the stack again runs no DDL on an existing source: it reports
     what differs. `source prepare` changes exactly that, and nothing else."""
@@ -260,14 +260,13 @@ def test_restart_only_checks_the_source_and_prepare_fixes_what_differs(
     assert check_source(settings) == []
     admin.execute("ALTER TABLE channel REPLICA IDENTITY DEFAULT")
     try:
-        real_inputs.up(with_job=False)  # everything runs: a restart of the stack
+        with caplog.at_level(logging.WARNING, logger="catalog_view.stack.local"):
+            real_inputs.up(with_job=False)  # everything runs: a restart of the stack
         identity = admin.execute(
             "SELECT relreplident FROM pg_class WHERE oid = 'channel'::regclass"
         ).fetchone()
         assert identity == ("d",), "stack up changed the source"
-        assert "source check: table catalog.channel has REPLICA IDENTITY 'd'" in (
-            capsys.readouterr().err
-        )
+        assert "source check: table catalog.channel has REPLICA IDENTITY 'd'" in caplog.text
         admin.execute(f"REVOKE SELECT ON channel FROM {settings.cdc_user}")
         assert len(check_source(settings)) == 2
     finally:

@@ -22,10 +22,11 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from catalog_view.catalog.writes import delete_product
 from catalog_view.settings import Settings
-from catalog_view.verify import xid32
+from catalog_view.source import current_txid as _txid
+from catalog_view.source import xid32
 from catalog_view.waiting import wait_until
-from catalog_view.workload import delete_product
 from tests.helpers import TIMEOUT_S, create_catalog_basics
 
 pytestmark = pytest.mark.e2e
@@ -37,12 +38,6 @@ VIEWS = {"product": ("product_id",), "product_channel": ("product_id", "channel_
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def _txid(conn: psycopg.Connection) -> int:
-    row = conn.execute("SELECT txid_current()").fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def _crumb(category_id: int, name: str, slug: str) -> Row:

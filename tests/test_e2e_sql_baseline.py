@@ -17,14 +17,17 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from catalog_view.demo import converged
-from catalog_view.seed import seed_catalog
+from catalog_view.catalog.seeded import seed_catalog
+from catalog_view.checker.draws import Scale
+from catalog_view.checker.options import VerifyOptions
+from catalog_view.checker.scenarios import plan
+from catalog_view.checker.verify import run_verify
+from catalog_view.reference import converged
 from catalog_view.settings import Settings
-from catalog_view.stack.job import read_watermark, taken_over, wrote_since
+from catalog_view.stack.job import taken_over, wrote_since
 from catalog_view.stack.local import LocalStack
-from catalog_view.verify import VerifyOptions, run_verify
+from catalog_view.store import read_watermark
 from catalog_view.waiting import wait_until
-from catalog_view.workload import Scale, plan
 from tests.helpers import TIMEOUT_S
 
 pytestmark = pytest.mark.e2e

@@ -12,13 +12,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from catalog_view.demo import converged
+from catalog_view.checker.draws import Scale
+from catalog_view.checker.options import VerifyOptions
+from catalog_view.checker.verify import run_verify
+from catalog_view.reference import converged
 from catalog_view.settings import Settings
 from catalog_view.stack.job import wrote_since
 from catalog_view.stack.local import LocalStack
-from catalog_view.verify import VerifyOptions, run_verify
 from catalog_view.waiting import wait_until
-from catalog_view.workload import Scale
 
 pytestmark = pytest.mark.e2e
 

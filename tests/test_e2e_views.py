@@ -13,11 +13,13 @@ from decimal import Decimal
 import psycopg
 import pytest
 
+from catalog_view.catalog.seeded import seed_catalog
 from catalog_view.reference import VIEW_KEYS, diff, reference_rows, store_rows
-from catalog_view.seed import seed_catalog
 from catalog_view.settings import Settings
+from catalog_view.source import current_txid
+from catalog_view.store import watermark_txid
 from catalog_view.waiting import wait_until
-from tests.helpers import TIMEOUT_S, create_catalog_basics, wait_for_row, watermark_txid
+from tests.helpers import TIMEOUT_S, create_catalog_basics, wait_for_row
 
 pytestmark = pytest.mark.e2e
 
@@ -69,12 +71,14 @@ def test_product_insert_update_delete(admin: psycopg.Connection, store: psycopg.
     wait_for_row(store, "product", None, product_id=base)
 
 
-def test_multi_table_transaction(admin: psycopg.Connection, store: psycopg.Connection) -> None:
+def test_multi_table_transaction(
+    admin: psycopg.Connection, store: psycopg.Connection, settings: Settings
+) -> None:
     """One transaction: product, two variants with attributes, a listing with prices."""
     base = 1_002_000
     create_catalog_basics(admin, base)
     with admin.transaction():
-        txid = admin.execute("SELECT txid_current()").fetchone()[0]  # type: ignore[index]
+        txid = current_txid(admin)
         admin.execute(
             "INSERT INTO product (id, product_type_id, category_id, name, slug) "
             "VALUES (%s, %s, %s, 'Polo', 'polo')",
@@ -154,7 +158,7 @@ def test_multi_table_transaction(admin: psycopg.Connection, store: psycopg.Conne
         channel_id=base,
     )
     wait_until(
-        lambda: (watermark_txid(store) or 0) >= txid,
+        lambda: (watermark_txid(store, settings) or 0) >= txid,
         timeout_s=TIMEOUT_S,
         what=f"watermark at or past source txid {txid}",
     )
@@ -242,7 +246,7 @@ def test_store_equals_reference_after_seed(
 
 
 def test_quiet_catalog_heartbeat_advances_the_watermark_not_the_state(
-    admin: psycopg.Connection, store: psycopg.Connection
+    admin: psycopg.Connection, store: psycopg.Connection, settings: Settings
 ) -> None:
     """With the catalog quiet, Debezium's heartbeat transactions still move the
     watermark's commit position and time forward (freshness stays visible),
@@ -253,9 +257,9 @@ def test_quiet_catalog_heartbeat_advances_the_watermark_not_the_state(
             "INSERT INTO category (id, parent_id, name, slug) VALUES (%s, NULL, 'Quiet', %s)",
             (base, f"quiet-{base}"),
         )
-        txid = admin.execute("SELECT txid_current()").fetchone()[0]  # type: ignore[index]
+        txid = current_txid(admin)
     wait_until(
-        lambda: watermark_txid(store) == txid,
+        lambda: watermark_txid(store, settings) == txid,
         timeout_s=TIMEOUT_S,
         what=f"watermark names source txid {txid}",
     )

@@ -26,9 +26,9 @@ from catalog_view.bench.options import SCALES, BenchOptions
 from catalog_view.bench.pipelines import BASELINES, PRODUCT_PIPELINE
 from catalog_view.bench.progress import Progress, clock_text
 from catalog_view.bench.sampling import Peaks
-from catalog_view.bench.source import xid32
-from catalog_view.bench_report import PRODUCT
+from catalog_view.bench_report.figures import PRODUCT
 from catalog_view.cli import build_parser
+from catalog_view.source import xid32
 from flink_jobs.debezium import TransactionMarker
 
 pytestmark = pytest.mark.unit

@@ -11,26 +11,29 @@ from pathlib import Path
 
 import pytest
 
-from catalog_view.bench_report import (
+from catalog_view.bench_report.figures import (
     LAG_GROWTH_LIMIT_S,
     PRODUCT,
     REPORT_KEYS,
     SQL_JDBC_BASELINE,
-    BackfillResult,
     BenchReportError,
-    BenchRun,
+    lag_growth_s,
+    percentile_points,
+    percentiles,
+)
+from catalog_view.bench_report.files import write_report
+from catalog_view.bench_report.results import (
+    BackfillResult,
     CaptureResult,
     FanOutResult,
     FreshnessResult,
     PipelineResults,
     ResourceResult,
     RunMetadata,
-    TargetStatus,
-    lag_growth_s,
-    percentile_points,
-    percentiles,
-    write_report,
 )
+from catalog_view.bench_report.run import BenchRun
+from catalog_view.bench_report.targets import TargetStatus
+from catalog_view.bench_report.text import console_lines
 
 pytestmark = pytest.mark.unit
 
@@ -304,7 +307,7 @@ def test_a_baseline_without_any_figure_is_not_measured() -> None:
 def test_console_lines_show_each_scenario_and_what_was_not_met() -> None:
     run = full_run()
     run.b4 = FanOutResult(20_000, visible_s=7.5)
-    text = "\n".join(run.lines())
+    text = "\n".join(console_lines(run))
     for scenario in ("B1", "B2", "B3", "B4", "B5"):
         assert scenario in text
     assert f"{PRODUCT} 0.25/0.48/0.50  {SQL_JDBC_BASELINE} 0.40/0.77/0.80" in text

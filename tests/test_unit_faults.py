@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from catalog_view.faults import (
+from catalog_view.checker.restarts import (
     FaultPlanError,
     Injected,
     WorkloadGate,

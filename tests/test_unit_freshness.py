@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from catalog_view.stack.freshness import SourceHead, judge, last_job_report
-from catalog_view.stack.job import Watermark
+from catalog_view.store import Watermark
 
 pytestmark = pytest.mark.unit
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from catalog_view.checker.restore_points import older_restore_point
 from catalog_view.errors import CatalogViewError
-from catalog_view.restore_points import older_restore_point
 from catalog_view.stack import metrics
 from flink_jobs.options import parse_options
 

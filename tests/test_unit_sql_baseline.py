@@ -14,10 +14,12 @@ import pytest
 from catalog_view.bench.command import add_bench_command
 from catalog_view.bench.command import options_from_args as options_from_bench_args
 from catalog_view.bench.pipelines import BASELINES
-from catalog_view.bench_report import SQL_JDBC_BASELINE
+from catalog_view.bench_report.figures import SQL_JDBC_BASELINE
+from catalog_view.checker.command import add_verify_command, options_from_args
+from catalog_view.checker.errors import VerifyError
+from catalog_view.checker.options import VerifyOptions
 from catalog_view.settings import REPO_ROOT, load_settings
 from catalog_view.stack.job import FlinkJob, baseline_pipeline
-from catalog_view.verify import VerifyError, VerifyOptions, add_verify_command, options_from_args
 from flink_jobs.options import STORE_PASSWORD_ENV, parse_options
 from flink_jobs.sql_baseline import settings, sql_variables
 from flink_jobs.sql_files import statements

@@ -12,26 +12,23 @@ from typing import Any
 
 import pytest
 
-from catalog_view.verify import (
+from catalog_view.checker.command import add_verify_command, options_from_args
+from catalog_view.checker.digest import ViewState, canonical_number, json_loads, row_hash
+from catalog_view.checker.draws import Scale, WorkloadError
+from catalog_view.checker.errors import VerifyError
+from catalog_view.checker.judge import (
     Judge,
     Observation,
-    Recording,
-    VerifyError,
-    VerifyOptions,
-    VerifyReport,
-    ViewState,
-    add_verify_command,
-    canonical_number,
     commit_to_visible,
-    json_loads,
     judge,
     judge_by_state,
-    options_from_args,
     percentile,
-    row_hash,
-    xid32,
 )
-from catalog_view.workload import SCENARIOS, Scale, WorkloadError, plan
+from catalog_view.checker.options import VerifyOptions
+from catalog_view.checker.recording import Recording
+from catalog_view.checker.report import VerifyReport
+from catalog_view.checker.scenarios import SCENARIOS, plan
+from catalog_view.source import xid32
 
 pytestmark = pytest.mark.unit
 
@@ -264,6 +261,14 @@ def test_command_line_options() -> None:
     assert options_from_args(_args("--full-scale"), 1).scale == Scale.full()
     assert Scale.full().bulk_rows >= 10_000
     VerifyOptions().validate()
+
+
+def test_command_line_defaults_are_the_options_defaults() -> None:
+    """Declared once: without flags the command line gives VerifyOptions' defaults."""
+    assert options_from_args(_args(), seed=1) == VerifyOptions(seed=1)
+    assert options_from_args(_args("--restart-job", "4,1"), 1).restart_parallelisms == (4, 1)
+    assert options_from_args(_args("--faults", "store"), 1).faults == ("store",)
+    assert options_from_args(_args("--fan-out", "7"), 1).scale == Scale(fan_out_products=7)
 
 
 def _report(**changes: Any) -> VerifyReport:

@@ -43,12 +43,13 @@ import psycopg
 from catalog_view.bench.pipelines import Pipeline, check_running
 from catalog_view.bench.progress import Progress
 from catalog_view.bench.sampling import Poller
-from catalog_view.bench.source import Body, commit, connect_source
-from catalog_view.bench_report import FreshnessResult
+from catalog_view.bench_report.results import FreshnessResult
+from catalog_view.catalog.writes import add_variant, delete_variant
 from catalog_view.settings import Settings
+from catalog_view.source import Body, commit, connect_source
 from catalog_view.stack.job import FlinkJob
+from catalog_view.store import connect_store, watermark_txid_query
 from catalog_view.waiting import WaitTimeout, wait_until
-from catalog_view.workload import add_variant, delete_variant
 
 WATERMARK_SAMPLE_S = 0.025
 MARKER_SAMPLE_S = 0.05
@@ -238,9 +239,9 @@ class StoreSampler:
     def __init__(
         self, settings: Settings, pipeline: Pipeline, tag: str, pool: Sequence[int], v: Visibility
     ) -> None:
-        self.conn = psycopg.connect(settings.store_reader_conninfo(), autocommit=True)
+        self.conn = connect_store(settings, autocommit=True)
         schema = settings.store_schema
-        self.watermark_query = f"SELECT source_txid FROM {schema}.watermark WHERE id = 1".encode()
+        self.watermark_query = watermark_txid_query(settings)
         self.names_query = (
             f"SELECT product_id, name FROM {schema}.product WHERE product_id = ANY(%s)"
         )

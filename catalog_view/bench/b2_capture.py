@@ -33,13 +33,14 @@ from catalog_view.bench.pipelines import (
 )
 from catalog_view.bench.progress import Progress
 from catalog_view.bench.sampling import Peaks
-from catalog_view.bench.source import Body, Committed, commit, commit_once, connect_source
-from catalog_view.bench_report import CaptureResult
+from catalog_view.bench_report.results import CaptureResult
+from catalog_view.catalog.writes import BULK_ROWS_PER_PRODUCT, bulk_import, insert_products
 from catalog_view.settings import Settings
+from catalog_view.source import Body, Committed, commit, commit_once, connect_source
 from catalog_view.stack.job import FlinkJob, wrote_since
 from catalog_view.stack.process import group_rss_bytes
+from catalog_view.store import connect_store, watermark_txid
 from catalog_view.waiting import wait_until
-from catalog_view.workload import BULK_ROWS_PER_PRODUCT, import_products
 
 
 def timeout_for(rows: int) -> float:
@@ -48,19 +49,21 @@ def timeout_for(rows: int) -> float:
 
 def import_rows(tag: str, rows: int) -> Body:
     """Exactly `rows` source rows: products with their dependents
-    (workload.import_products, BULK_ROWS_PER_PRODUCT rows each), the remainder
+    (catalog.writes.bulk_import, BULK_ROWS_PER_PRODUCT rows each), the remainder
     as bare products."""
     products, rest = divmod(rows, BULK_ROWS_PER_PRODUCT)
 
     def body(conn: psycopg.Connection) -> None:
         if products:
-            import_products(conn, tag, products)
+            bulk_import(conn, tag, products)
         if rest:
-            conn.execute(
-                "INSERT INTO product (product_type_id, name, slug, description) "
-                "SELECT (SELECT min(id) FROM product_type), 'Bulk extra ' || g, %s || g, "
-                "'imported in bulk' FROM generate_series(1, %s) AS g",
-                (f"bulk-{tag}-extra-", rest),
+            insert_products(
+                conn,
+                None,
+                rest,
+                name="Bulk extra ",
+                slug=f"bulk-{tag}-extra-",
+                description="imported in bulk",
             )
 
     return body
@@ -78,17 +81,15 @@ class _Store:
 
     def __init__(self, settings: Settings, job: FlinkJob) -> None:
         self.settings, self.job = settings, job
-        self.conn = psycopg.connect(settings.store_reader_conninfo(), autocommit=True)
+        self.conn = connect_store(settings, autocommit=True)
 
     def close(self) -> None:
         self.conn.close()
 
     def names(self, txid: int) -> float | None:
         check_running(self.job)
-        row = self.conn.execute(
-            f"SELECT source_txid FROM {self.settings.store_schema}.watermark WHERE id = 1".encode()
-        ).fetchone()
-        return time.monotonic() if row is not None and row[0] == txid else None
+        named = watermark_txid(self.conn, self.settings)
+        return time.monotonic() if named == txid else None
 
     def shows_name(self, product_id: int, name: str) -> bool:
         row = self.conn.execute(

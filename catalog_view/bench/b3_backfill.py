@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import time
 
-import psycopg
 from psycopg import sql
 
 from catalog_view.bench.pipelines import PRODUCT_PIPELINE, fresh_start
 from catalog_view.bench.progress import Progress
-from catalog_view.bench_report import BackfillResult
+from catalog_view.bench_report.results import BackfillResult
 from catalog_view.database import apply_sql_file
 from catalog_view.reference import REFERENCE_DIR, VIEW_KEYS
 from catalog_view.settings import Settings
+from catalog_view.source import connect_source
 from catalog_view.stack.job import FlinkJob
 from catalog_view.stack.postgres import STORE_SCHEMA_DIR
 
@@ -36,7 +36,7 @@ def reference_insert(view: str) -> bytes:
 
 
 def in_db_seconds(settings: Settings) -> float:
-    with psycopg.connect(settings.admin_conninfo()) as conn:
+    with connect_source(settings) as conn:
         scratch = sql.Identifier(SCRATCH_SCHEMA)
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(scratch))
         conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(scratch))

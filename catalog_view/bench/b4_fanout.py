@@ -14,15 +14,17 @@ import secrets
 import time
 
 import psycopg
+from psycopg import sql
 
 from catalog_view.bench.pipelines import Pipeline, check_running, wait_seen
 from catalog_view.bench.progress import Progress
-from catalog_view.bench.source import Body, commit_once
-from catalog_view.bench_report import FanOutResult
+from catalog_view.bench_report.results import FanOutResult
+from catalog_view.catalog.writes import insert_fan_out_tree
 from catalog_view.settings import Settings
+from catalog_view.source import Body, commit_once
 from catalog_view.stack.job import FlinkJob
+from catalog_view.store import connect_store, watermark_txid_query
 from catalog_view.waiting import wait_until
-from catalog_view.workload import insert_category
 
 
 def timeout_for(products: int) -> float:
@@ -31,15 +33,7 @@ def timeout_for(products: int) -> float:
 
 def create_tree(tag: str, products: int) -> Body:
     def body(conn: psycopg.Connection) -> None:
-        root = insert_category(conn, None, None, f"Fan Out Root {tag}")
-        mid = insert_category(conn, None, root, f"Fan Out Mid {tag}")
-        leaf = insert_category(conn, None, mid, f"Fan Out Leaf {tag}")
-        conn.execute(
-            "INSERT INTO product (product_type_id, category_id, name, slug, description) "
-            "SELECT (SELECT min(id) FROM product_type), %s, 'Fan-out ' || g, %s || g, "
-            "'fan-out product' FROM generate_series(1, %s) AS g",
-            (leaf, f"fan-out-{tag}-", products),
-        )
+        insert_fan_out_tree(conn, products, tag)
 
     return body
 
@@ -59,11 +53,10 @@ def run_b4(
 ) -> FanOutResult:
     tag = secrets.token_hex(3)
     schema = settings.store_schema
-    query = (
-        f"SELECT (SELECT source_txid FROM {schema}.watermark WHERE id = 1), "
-        f"(SELECT count(*) FROM {schema}.product WHERE category_path->0->>'name' = %s)"
-    ).encode()
-    with psycopg.connect(settings.store_reader_conninfo(), autocommit=True) as store:
+    query = sql.SQL(
+        "SELECT ({}), (SELECT count(*) FROM {} WHERE category_path->0->>'name' = %s)"
+    ).format(watermark_txid_query(settings), sql.Identifier(schema, "product"))
+    with connect_store(settings, autocommit=True) as store:
 
         def shows(txid: int, name: str) -> float | None:
             check_running(job)

@@ -29,9 +29,10 @@ from catalog_view.bench.sampling import Peaks
 from catalog_view.reference import VIEW_KEYS
 from catalog_view.settings import CATALOG_TABLES, Settings
 from catalog_view.stack.java import ConnectWorker, KafkaBroker
-from catalog_view.stack.job import FlinkJob, read_watermark, store_clock
+from catalog_view.stack.job import FlinkJob
 from catalog_view.stack.postgres import PostgresCluster
 from catalog_view.stack.process import group_members
+from catalog_view.store import read_watermark, store_clock
 from catalog_view.waiting import wait_until
 
 CHECKPOINT = "checkpoint"

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 import psycopg
 
 from catalog_view.bench.progress import Progress
-from catalog_view.bench_report import PRODUCT, SQL_JDBC_BASELINE
+from catalog_view.bench_report.figures import PRODUCT, SQL_JDBC_BASELINE
+from catalog_view.catalog.seeded import seed_catalog
 from catalog_view.errors import CatalogViewError
 from catalog_view.reference import VIEW_KEYS, diff, reference_rows, store_rows
-from catalog_view.seed import seed_catalog
 from catalog_view.settings import Settings
+from catalog_view.source import connect_source
 from catalog_view.stack.capture import resnapshot, stop_connector
 from catalog_view.stack.job import FlinkJob
+from catalog_view.store import connect_store
 from catalog_view.waiting import wait_until
 
 # Above this many products, "the store equals the reference" is judged by
@@ -107,7 +109,7 @@ class Reference:
 
     def __init__(self, settings: Settings) -> None:
         a = settings.admin_schema
-        with psycopg.connect(settings.admin_conninfo()) as conn:
+        with connect_source(settings) as conn:
             listed = (
                 f"{a}.product_channel_listing AS l JOIN {a}.product AS p ON p.id = l.product_id"
             )
@@ -122,7 +124,7 @@ class Reference:
         """When the store was read equal to it (monotonic, taken just before
         the read's snapshot: one REPEATABLE READ transaction), or None."""
         s = settings.store_schema
-        with psycopg.connect(settings.store_reader_conninfo()) as store:
+        with connect_store(settings) as store:
             store.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             at = time.monotonic()
             if _shape(store, f"{s}.product", f"{s}.product_channel", "product_id") != self.shape:

@@ -1,14 +1,17 @@
-"""What the bench is doing, on stderr: each step as it starts and ends, and
-every few seconds while a step runs (scenario, step, its time, the run's)."""
+"""What the bench is doing, logged (or written to `out`): each step as it
+starts and ends, and every few seconds while a step runs (scenario, step, its
+time, the run's)."""
 
 from __future__ import annotations
 
-import sys
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
+
+log = logging.getLogger(__name__)
 
 
 def clock_text(seconds: float) -> str:
@@ -35,9 +38,10 @@ class Progress:
 
     def log(self, message: str) -> None:
         total = clock_text(self.clock() - self.started)
-        print(
-            f"bench [{total}] {self.scenario}: {message}", file=self.out or sys.stderr, flush=True
-        )
+        if self.out is None:
+            log.info("[%s] %s: %s", total, self.scenario, message)
+        else:
+            print(f"bench [{total}] {self.scenario}: {message}", file=self.out, flush=True)
 
     def line(self) -> str | None:
         """The periodic line for the step that runs, or None."""

@@ -31,17 +31,19 @@ from catalog_view.bench.b5_resources import CHECKPOINT, RowCounts, resource_peak
 from catalog_view.bench.options import BenchOptions
 from catalog_view.bench.pipelines import BASELINES, PRODUCT_PIPELINE, Pipeline, fresh_start
 from catalog_view.bench.progress import Progress
-from catalog_view.bench.source import product_pool
-from catalog_view.bench_report import (
-    BenchRun,
+from catalog_view.bench_report.files import write_report
+from catalog_view.bench_report.results import (
     PipelineResults,
     ResourceResult,
     RunMetadata,
     describe_checkout,
-    write_report,
 )
+from catalog_view.bench_report.run import BenchRun
+from catalog_view.bench_report.text import console_lines
+from catalog_view.catalog.writes import first_products
 from catalog_view.errors import CatalogViewError
 from catalog_view.settings import REPO_ROOT, Settings
+from catalog_view.source import connect_source
 from catalog_view.stack.job import FlinkJob
 from catalog_view.stack.local import LocalStack
 
@@ -65,6 +67,15 @@ BASELINE_NOTES = (
     "rows may show earlier or later: no alignment); sampled every 50 ms",
     "not restarted between B2 sizes (it cannot restore): peak RSS includes earlier sizes",
 )
+
+
+def product_pool(settings: Settings, size: int = 200) -> list[int]:
+    """The first `size` products by id: the ones the bench's edits rename."""
+    with connect_source(settings) as conn:
+        pool = first_products(conn, size)
+    if not pool:
+        raise ValueError("the catalog holds no product to edit")
+    return pool
 
 
 class Run:
@@ -254,7 +265,7 @@ def run_and_report(settings: Settings, options: BenchOptions) -> int:
     with Progress() as progress:
         run = run_bench(settings, options, progress)
     files = write_report(run.result, RESULTS_DIR)
-    for line in run.result.lines():
+    for line in console_lines(run.result):
         print(line)
     print(f"report: {files.markdown} ({files.json.name}, {len(files.plots)} plots)")
     if options.json:

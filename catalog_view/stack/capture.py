@@ -22,8 +22,8 @@ the catalog and takes no lock on its tables.
 
 from __future__ import annotations
 
+import logging
 import shutil
-import sys
 import time
 
 import psycopg
@@ -38,13 +38,11 @@ from connectors.register import ConnectClient, register
 from connectors.render import render_source_connector
 from connectors.topics import ensure_topics, wanted_topics
 
+log = logging.getLogger(__name__)
+
 
 class ResnapshotError(CatalogViewError):
     """A step of the re-snapshot failed; the message names the step."""
-
-
-def _log(message: str) -> None:
-    print(f"resnapshot: {message}", file=sys.stderr, flush=True)
 
 
 def stop_connector(settings: Settings) -> bool:
@@ -148,6 +146,8 @@ def resnapshot(
     for name, action in steps if start_job else steps[:-1]:
         started = time.monotonic()
         action()
-        _log(f"{name}: done in {time.monotonic() - started:.1f}s")
+        log.info("%s: done in %.1fs", name, time.monotonic() - started)
     if start_job:
-        _log("the store shows the new snapshot once the job has applied it whole (stack status)")
+        log.info(
+            "the store shows the new snapshot once the job has applied it whole (stack status)"
+        )

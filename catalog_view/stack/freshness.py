@@ -23,7 +23,7 @@ from pathlib import Path
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from catalog_view.settings import Settings
-from catalog_view.stack.job import Watermark, read_watermark, store_clock
+from catalog_view.store import Watermark, read_watermark, store_clock
 
 # How much of each log's end is searched for the job's last report.
 LOG_TAIL_BYTES = 512 * 1024

@@ -7,14 +7,16 @@ holding the pom's hash makes a second resolution a no-op.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from catalog_view.errors import StackError
 from catalog_view.settings import REPO_ROOT
+
+log = logging.getLogger(__name__)
 
 POM_DIR = REPO_ROOT / "stack"
 COMPONENTS = ("kafka", "connect", "debezium", "flink")
@@ -66,7 +68,7 @@ def resolve(component: str) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    print(f"jars: resolving {component} from Maven Central ...", file=sys.stderr, flush=True)
+    log.info("resolving %s from Maven Central ...", component)
     _mvn(
         ["-f", str(_pom(component)), "dependency:copy-dependencies", f"-DoutputDirectory={target}"],
         f"resolve the {component} jars",
@@ -95,7 +97,7 @@ def build_sink() -> Path:
     digest = _module_digest()
     if target.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
         return target
-    print("jars: building the JVM sink module (jvm/) ...", file=sys.stderr, flush=True)
+    log.info("building the JVM sink module (jvm/) ...")
     _mvn(["-f", str(JVM_MODULE / "pom.xml"), "package"], "build jvm/")
     built = sorted((JVM_MODULE / "target").glob("catalog-view-sink-*.jar"))
     if not built:

@@ -7,6 +7,7 @@ import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar, NamedTuple
 
 import requests
 from confluent_kafka.admin import AdminClient
@@ -44,45 +45,122 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
+class JavaSpec(NamedTuple):
+    name: str  # its directory, pid file and jar set
+    title: str  # as errors name it
+    port_setting: str  # the Settings field of the port it listens on
+    heap: str  # -Xmx
+    main_class: str
+    server_log: str  # the log file its log4j2 configuration writes
+    start_timeout_s: float
+
+
 @dataclass(frozen=True)
-class KafkaBroker:
+class JavaComponent:
+    """A JVM process of the stack: its directory under the data directory, its
+    process, and a start that waits until it answers on its port."""
+
     settings: Settings
+    spec: ClassVar[JavaSpec]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
 
     @property
     def root(self) -> Path:
-        return self.settings.data_dir / "kafka"
+        return self.settings.data_dir / self.name
 
     @property
     def process(self) -> ManagedProcess:
-        return ManagedProcess(
-            "kafka", self.settings.data_dir / "run", self.settings.data_dir / "logs"
+        return ManagedProcess.of(self.name, self.settings.data_dir)
+
+    @property
+    def port(self) -> int:
+        return int(getattr(self.settings, self.spec.port_setting))
+
+    def stop(self) -> bool:
+        return self.process.stop()
+
+    def healthy(self) -> bool:
+        raise NotImplementedError
+
+    def _configure(self) -> Path:
+        """Writes its configuration files; returns the one its main class takes."""
+        raise NotImplementedError
+
+    def _prepare(self, config: Path, log4j: Path) -> None:
+        """What must happen once before the first start (nothing by default)."""
+
+    def _render(self, file: str, template: str, values: dict[str, object]) -> Path:
+        """A configuration file of its own, from a template of stack/templates."""
+        return _write(self.root / file, render_text(TEMPLATES, template, values))
+
+    def _log4j(self) -> Path:
+        return self._render(
+            "log4j2.properties",
+            "log4j2.properties.j2",
+            {"log_file": self.settings.data_dir / "logs" / self.spec.server_log},
         )
 
-    def _configure(self) -> tuple[Path, Path]:
-        server = _write(
-            self.root / "server.properties",
-            render_text(
-                TEMPLATES,
-                "kafka-server.properties.j2",
-                {
-                    "host": HOST,
-                    "broker_port": self.settings.kafka_port,
-                    "controller_port": self.settings.kafka_controller_port,
-                    "log_dirs": self.root / "data",
-                },
-            ),
+    def start(self, timeout_s: float | None = None) -> None:
+        if self.process.pid() is not None:
+            return
+        if port_open(self.port):
+            raise StackError(f"port {self.port} is taken by another process")
+        config, log4j = self._configure(), self._log4j()
+        self._prepare(config, log4j)
+        self.process.start(
+            [
+                java_bin(),
+                "-Xms256m",
+                f"-Xmx{self.spec.heap}",
+                "-XX:+UseG1GC",
+                "-Djava.awt.headless=true",
+                f"-Dlog4j2.configurationFile={log4j}",
+                "-cp",
+                jars.classpath(self.name),
+                self.spec.main_class,
+                str(config),
+            ]
         )
-        log4j = _write(
-            self.root / "log4j2.properties",
-            render_text(
-                TEMPLATES,
-                "log4j2.properties.j2",
-                {"log_file": self.settings.data_dir / "logs" / "kafka-server.log"},
-            ),
-        )
-        return server, log4j
 
-    def _format(self, server: Path, log4j: Path) -> None:
+        def ready() -> bool:
+            if self.process.pid() is None:
+                raise StackError(f"{self.spec.title} exited:\n{self.process.log_tail()}")
+            return port_open(self.port) and self.healthy()
+
+        try:
+            wait_until(
+                ready,
+                timeout_s=timeout_s or self.spec.start_timeout_s,
+                what=f"{self.spec.title} ready",
+                interval_s=0.5,
+            )
+        except WaitTimeout as exc:
+            raise StackError(f"{exc}; see {self.process.log_file}") from None
+
+
+@dataclass(frozen=True)
+class KafkaBroker(JavaComponent):
+    spec = JavaSpec(
+        "kafka", "Kafka broker", "kafka_port", "768m", "kafka.Kafka", "kafka-server.log", 90
+    )
+
+    def _configure(self) -> Path:
+        return self._render(
+            "server.properties",
+            "kafka-server.properties.j2",
+            {
+                "host": HOST,
+                "broker_port": self.settings.kafka_port,
+                "controller_port": self.settings.kafka_controller_port,
+                "log_dirs": self.root / "data",
+            },
+        )
+
+    def _prepare(self, server: Path, log4j: Path) -> None:
+        """Formats the broker's storage (KRaft), once."""
         if (self.root / "data" / "meta.properties").is_file():
             return
         cp = jars.classpath("kafka")
@@ -115,40 +193,6 @@ class KafkaBroker:
                 f"kafka storage format failed: {result.stderr.strip() or result.stdout}"
             )
 
-    def start(self, timeout_s: float = 90) -> None:
-        if self.process.pid() is not None:
-            return
-        if port_open(self.settings.kafka_port):
-            raise StackError(f"port {self.settings.kafka_port} is taken by another process")
-        server, log4j = self._configure()
-        self._format(server, log4j)
-        self.process.start(
-            [
-                java_bin(),
-                "-Xms256m",
-                "-Xmx768m",
-                "-XX:+UseG1GC",
-                "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={log4j}",
-                "-cp",
-                jars.classpath("kafka"),
-                "kafka.Kafka",
-                str(server),
-            ]
-        )
-        self._wait(timeout_s)
-
-    def _wait(self, timeout_s: float) -> None:
-        def ready() -> bool:
-            if self.process.pid() is None:
-                raise StackError(f"Kafka broker exited:\n{self.process.log_tail()}")
-            return port_open(self.settings.kafka_port) and self.healthy()
-
-        try:
-            wait_until(ready, timeout_s=timeout_s, what="Kafka broker ready", interval_s=0.5)
-        except WaitTimeout as exc:
-            raise StackError(f"{exc}; see {self.process.log_file}") from None
-
     def healthy(self) -> bool:
         try:
             admin = AdminClient({"bootstrap.servers": self.settings.bootstrap_servers})
@@ -157,98 +201,48 @@ class KafkaBroker:
             return False
         return bool(metadata.brokers)
 
-    def stop(self) -> bool:
-        return self.process.stop()
-
     def version(self) -> str:
         return jars.version_of("kafka", "kafka-clients")
 
 
 @dataclass(frozen=True)
-class ConnectWorker:
-    settings: Settings
-
-    @property
-    def root(self) -> Path:
-        return self.settings.data_dir / "connect"
-
-    @property
-    def process(self) -> ManagedProcess:
-        return ManagedProcess(
-            "connect", self.settings.data_dir / "run", self.settings.data_dir / "logs"
-        )
+class ConnectWorker(JavaComponent):
+    spec = JavaSpec(
+        "connect",
+        "Kafka Connect",
+        "connect_port",
+        "1g",
+        "org.apache.kafka.connect.cli.ConnectDistributed",
+        "connect-worker.log",
+        120,
+    )
 
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.settings.connect_port}"
 
-    def _configure(self) -> tuple[Path, Path]:
-        worker = _write(
-            self.root / "connect-distributed.properties",
-            render_text(
-                TEMPLATES,
-                "connect-distributed.properties.j2",
-                {
-                    "host": HOST,
-                    "bootstrap_servers": self.settings.bootstrap_servers,
-                    "group_id": f"{self.settings.capture_name}-connect",
-                    "rest_port": self.settings.connect_port,
-                    "plugin_path": jars.plugin_path(),
-                },
-            ),
-        )
-        log4j = _write(
-            self.root / "log4j2.properties",
-            render_text(
-                TEMPLATES,
-                "log4j2.properties.j2",
-                {"log_file": self.settings.data_dir / "logs" / "connect-worker.log"},
-            ),
+    def _configure(self) -> Path:
+        worker = self._render(
+            "connect-distributed.properties",
+            "connect-distributed.properties.j2",
+            {
+                "host": HOST,
+                "bootstrap_servers": self.settings.bootstrap_servers,
+                "group_id": f"{self.settings.capture_name}-connect",
+                "rest_port": self.settings.connect_port,
+                "plugin_path": jars.plugin_path(),
+            },
         )
         secrets = connect_secrets_file(self.settings)
         _write(secrets, f"{CONNECT_SECRETS_KEY}={self.settings.secret('cdc_password')}\n")
         secrets.chmod(0o600)
-        return worker, log4j
-
-    def start(self, timeout_s: float = 120) -> None:
-        if self.process.pid() is not None:
-            return
-        if port_open(self.settings.connect_port):
-            raise StackError(f"port {self.settings.connect_port} is taken by another process")
-        worker, log4j = self._configure()
-        self.process.start(
-            [
-                java_bin(),
-                "-Xms256m",
-                "-Xmx1g",
-                "-XX:+UseG1GC",
-                "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={log4j}",
-                "-cp",
-                jars.classpath("connect"),
-                "org.apache.kafka.connect.cli.ConnectDistributed",
-                str(worker),
-            ]
-        )
-
-        def ready() -> bool:
-            if self.process.pid() is None:
-                raise StackError(f"Kafka Connect exited:\n{self.process.log_tail()}")
-            return self.healthy()
-
-        try:
-            wait_until(ready, timeout_s=timeout_s, what="Kafka Connect REST ready", interval_s=0.5)
-        except WaitTimeout as exc:
-            raise StackError(f"{exc}; see {self.process.log_file}") from None
+        return worker
 
     def healthy(self) -> bool:
         try:
             return requests.get(f"{self.url}/connectors", timeout=3).status_code == 200
         except requests.RequestException:
             return False
-
-    def stop(self) -> bool:
-        return self.process.stop()
 
     def version(self) -> str:
         try:

@@ -19,6 +19,7 @@ from catalog_view.settings import REPO_ROOT, Settings
 from catalog_view.stack import jars
 from catalog_view.stack.process import ManagedProcess
 from catalog_view.stack.status import ComponentStatus
+from catalog_view.store import read_watermark, store_clock
 from flink_jobs.arguments import JobArguments
 from flink_jobs.options import BASELINES
 
@@ -37,31 +38,6 @@ def baseline_pipeline(baseline: Baseline) -> str | None:
     if baseline not in BASELINES:
         raise ValueError(f"baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
     return str(baseline)
-
-
-@dataclass(frozen=True)
-class Watermark:
-    commit_lsn: int
-    source_txid: int | None
-    source_commit: datetime | None
-    applied_at: datetime
-
-
-def read_watermark(settings: Settings) -> Watermark | None:
-    with psycopg.connect(settings.store_reader_conninfo()) as conn:
-        row = conn.execute(
-            f"SELECT commit_lsn, source_txid, source_commit, applied_at "
-            f"FROM {settings.store_schema}.watermark WHERE id = 1"
-        ).fetchone()
-    return Watermark(*row) if row else None
-
-
-def store_clock(settings: Settings) -> datetime:
-    """The store's clock, to compare with the watermark's applied_at."""
-    with psycopg.connect(settings.store_reader_conninfo()) as conn:
-        row = conn.execute("SELECT now()").fetchone()
-    assert row is not None
-    return row[0]  # type: ignore[no-any-return]
 
 
 def wrote_since(settings: Settings, since: datetime) -> bool:
@@ -128,9 +104,7 @@ class FlinkJob:
 
     @property
     def process(self) -> ManagedProcess:
-        return ManagedProcess(
-            "flink-job", self.settings.data_dir / "run", self.settings.data_dir / "logs"
-        )
+        return ManagedProcess.of("flink-job", self.settings.data_dir)
 
     @property
     def checkpoint_root(self) -> Path:

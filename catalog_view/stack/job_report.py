@@ -134,7 +134,7 @@ def job_report(target: Target) -> JobReport:
 
 def _store(settings: Settings, report: JobReport) -> None:
     from catalog_view.stack.freshness import assess
-    from catalog_view.stack.job import read_watermark, store_clock
+    from catalog_view.store import read_watermark, store_clock
 
     try:
         mark = read_watermark(settings)

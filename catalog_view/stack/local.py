@@ -8,8 +8,8 @@ setup); `down` stops, by pid, exactly what `up` started.
 
 from __future__ import annotations
 
+import logging
 import secrets
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -28,6 +28,8 @@ from catalog_view.stack.status import ComponentStatus
 from connectors.register import ConnectClient, register, summarize_trace
 from connectors.render import render_source_connector
 from connectors.topics import ensure_topics
+
+log = logging.getLogger(__name__)
 
 PASSWORD_FIELDS = (
     "pg_superuser_password",
@@ -54,9 +56,9 @@ def ensure_secrets(settings: Settings) -> Settings:
 
 def _step(name: str, action: Callable[[], object]) -> None:
     started = time.monotonic()
-    print(f"stack: {name} ...", file=sys.stderr, flush=True)
+    log.info("%s ...", name)
     action()
-    print(f"stack: {name} done in {time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
+    log.info("%s done in %.1fs", name, time.monotonic() - started)
 
 
 class LocalStack:
@@ -110,7 +112,7 @@ class LocalStack:
         target = lifecycle.resolve_target(self.settings, flink="cluster")
         running = target.rest.running_job()
         if running is not None:
-            print(f"stack: job {running.job_id} already runs", file=sys.stderr, flush=True)
+            log.info("job %s already runs", running.job_id)
             return
         lifecycle.submit(target)
 
@@ -119,10 +121,8 @@ class LocalStack:
         self.postgres.start()
         self.postgres.wait_ready()
         for finding in self.postgres.bootstrap():
-            print(
-                f"stack: source check: {finding}; `catalog-view source prepare` fixes what it can",
-                file=sys.stderr,
-                flush=True,
+            log.warning(
+                "source check: %s; `catalog-view source prepare` fixes what it can", finding
             )
 
     def register_connector(self) -> None:

@@ -34,6 +34,14 @@ STORE_SCHEMA_DIR = REPO_ROOT / "sql" / "store"
 WRITER_ONLY_TABLES = ("unit_staging",)
 
 
+def _create_schema(conn: psycopg.Connection, schema: sql.Identifier, directory: Path) -> None:
+    """The schema (if missing) and the SQL files of `directory` in it, in name order."""
+    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+    conn.execute(sql.SQL("SET search_path TO {}").format(schema))
+    for path in sorted(directory.glob("*.sql")):
+        apply_sql_file(conn, path)
+
+
 @dataclass(frozen=True)
 class PostgresCluster:
     settings: Settings
@@ -254,20 +262,14 @@ class PostgresCluster:
         s = self.settings
         schema = sql.Identifier(s.admin_schema)
         with psycopg.connect(s.admin_conninfo(), autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
-            conn.execute(sql.SQL("SET search_path TO {}").format(schema))
-            for path in sorted(SOURCE_SCHEMA_DIR.glob("*.sql")):
-                apply_sql_file(conn, path)
+            _create_schema(conn, schema, SOURCE_SCHEMA_DIR)
 
     def _bootstrap_store(self) -> None:
         s = self.settings
         schema = sql.Identifier(s.store_schema)
         reader = sql.Identifier(s.reader_user)
         with psycopg.connect(s.store_writer_conninfo(), autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
-            conn.execute(sql.SQL("SET search_path TO {}").format(schema))
-            for path in sorted(STORE_SCHEMA_DIR.glob("*.sql")):
-                apply_sql_file(conn, path)
+            _create_schema(conn, schema, STORE_SCHEMA_DIR)
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, reader))
             conn.execute(
                 sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(schema, reader)

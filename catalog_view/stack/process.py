@@ -3,6 +3,7 @@ started (by pid, process group included) and `status` can tell who is alive."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -10,35 +11,38 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from catalog_view.waiting import WaitTimeout, wait_until
+
+log = logging.getLogger(__name__)
 
 
 def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child still answers kill(0); reap it if it is ours.
+    """Whether `pid` runs (a zombie does not; one that is our child is reaped)."""
     try:
         done, _ = os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
-        return _not_zombie(pid)
-    return done == 0
+        done = 0  # not our child: its parent reaps it
+    if done == pid:
+        return False
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True
 
 
 def group_members(pgid: int) -> Iterator[int]:
     """Pids of the live (not zombie) processes of a process group."""
     pid_alive(pgid)  # reaps the leader if it is our child
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for process in psutil.process_iter():
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            if os.getpgid(process.pid) == pgid and process.status() != psutil.STATUS_ZOMBIE:
+                yield process.pid
+        except (ProcessLookupError, psutil.Error):
             continue  # exited meanwhile
-        # After the command: state, ppid, pgrp.
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            yield int(stat.parent.name)
 
 
 def group_alive(pgid: int) -> bool:
@@ -50,21 +54,10 @@ def group_rss_bytes(pgid: int) -> int:
     total = 0
     for pid in group_members(pgid):
         try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) * 1024
+            total += psutil.Process(pid).memory_info().rss
+        except psutil.Error:
+            continue  # exited meanwhile
     return total
-
-
-def _not_zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 @dataclass(frozen=True)
@@ -83,6 +76,11 @@ class ManagedProcess:
     def log_file(self) -> Path:
         return self.log_dir / f"{self.name}.log"
 
+    @classmethod
+    def of(cls, name: str, data_dir: Path) -> ManagedProcess:
+        """A component of the stack in `data_dir`: pid files in run/, logs in logs/."""
+        return cls(name, data_dir / "run", data_dir / "logs")
+
     def pid(self) -> int | None:
         try:
             pid = int(self.pid_file.read_text().strip())
@@ -99,10 +97,11 @@ class ManagedProcess:
             return running
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        with self.log_file.open("ab") as log:
+        log.debug("%s: starting %s (log: %s)", self.name, " ".join(argv), self.log_file)
+        with self.log_file.open("ab") as output:
             proc = subprocess.Popen(
                 list(argv),
-                stdout=log,
+                stdout=output,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=dict(env) if env is not None else None,
@@ -143,6 +142,7 @@ class ManagedProcess:
 
     @staticmethod
     def _signal(pid: int, sig: signal.Signals) -> None:
+        log.debug("%s to process group %d", sig.name, pid)
         try:
             os.killpg(pid, sig)
         except ProcessLookupError:

@@ -19,14 +19,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import psycopg
 from psycopg import sql
 
+from catalog_view.checker.fault import Fault
+from catalog_view.checker.restore_points import restore_older
 from catalog_view.errors import CatalogViewError
 from catalog_view.settings import Settings
 from catalog_view.stack.java import port_open
 from catalog_view.stack.job import Baseline, FlinkJob
+from catalog_view.stack.lifecycle import ClusterJob
 from catalog_view.stack.local import LocalStack
 from catalog_view.waiting import wait_until
 from connectors.register import ConnectClient
@@ -103,14 +107,6 @@ class WorkloadGate:
             with self._cond:
                 self._closed = False
                 self._cond.notify_all()
-
-
-@dataclass(frozen=True)
-class Fault:
-    """One planned action: its name and what it does; returns a detail."""
-
-    name: str
-    run: Callable[[], str]
 
 
 @dataclass(frozen=True)
@@ -256,13 +252,23 @@ class FaultRunner:
             raise self._error
         return self.done
 
+    def _reached(self, point: int) -> bool:
+        """The workload reached `point` commits, or the run was cancelled."""
+        return self._cancelled.is_set() or self.committed() >= point
+
     def _run(self) -> None:
         try:
             for point, fault in self.plan:
                 # Polls the workload's commit count until it reaches the point.
-                while self.committed() < point:
-                    if self._cancelled.wait(0.05):
-                        return
+                wait_until(
+                    partial(self._reached, point),
+                    timeout_s=None,
+                    what=f"commit {point}",
+                    interval_s=0.05,
+                    sleep=self._cancelled.wait,
+                )
+                if self._cancelled.is_set():
+                    return
                 started, at_commit = time.monotonic(), self.committed()
                 detail = fault.run()
                 injected = Injected(
@@ -272,3 +278,41 @@ class FaultRunner:
                 self.log(f"fault {injected}")
         except BaseException as exc:  # noqa: BLE001 - re-raised by finish()
             self._error = exc
+
+
+@contextmanager
+def running_job(
+    settings: Settings, *, parallelism: int, baseline: Baseline, restore: bool, flink: str = "mini"
+) -> Iterator[FlinkJob | ClusterJob]:
+    """Start the job (from its newest checkpoint with `restore`, else a fresh
+    replay) on the mini-cluster or the session cluster (`flink`); stops it on
+    the way out (also after a restart)."""
+    job: FlinkJob | ClusterJob = ClusterJob(settings) if flink == "cluster" else FlinkJob(settings)
+    try:
+        job.start(parallelism=parallelism, baseline=baseline, fresh=not restore)
+        yield job
+    finally:
+        job.stop()
+
+
+def job_log(settings: Settings) -> str:
+    return str(settings.data_dir / "logs" / "flink-job.log")
+
+
+def planned_faults(
+    job: FlinkJob,
+    gate: WorkloadGate,
+    *,
+    restart_parallelisms: tuple[int, ...],
+    faults: tuple[str, ...],
+    baseline: Baseline,
+    restore_older_parallelisms: tuple[int, ...] = (),
+    committed: Callable[[], int] = lambda: 0,
+) -> list[Fault]:
+    """Job restarts at the given parallelisms, restores from an older
+    checkpoint (committed: source transactions committed so far), then the
+    other faults."""
+    stack = LocalStack(job.settings)
+    planned = [restart_job(job, p, baseline) for p in restart_parallelisms]
+    older = [restore_older(job, p, baseline, committed) for p in restore_older_parallelisms]
+    return planned + older + [build_fault(name, stack, gate) for name in faults]

@@ -9,18 +9,21 @@ Everything goes in one transaction, so a seed is also a bulk-import workload.
 
 from __future__ import annotations
 
+import logging
 import random
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 import psycopg
-from psycopg import sql
 
+from catalog_view.catalog.writes import delete_catalog, insert_rows
 from catalog_view.errors import CatalogViewError
-from catalog_view.settings import CATALOG_TABLES, Settings
+from catalog_view.settings import Settings
+from catalog_view.source import connect_source
+
+log = logging.getLogger(__name__)
 
 CATEGORY_DEPTH = 6
 WORDS = [
@@ -109,8 +112,7 @@ def seed_catalog(
         raise SeedError(f"--products must be >= 0, got {products}")
     rng = random.Random(seed)
     report = SeedReport()
-    with psycopg.connect(settings.admin_conninfo()) as conn:
-        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(settings.admin_schema)))
+    with connect_source(settings) as conn:
         existing = conn.execute("SELECT count(*) FROM product").fetchone()
         if existing and existing[0] and not (reset or append):
             raise SeedError(
@@ -118,10 +120,7 @@ def seed_catalog(
                 "`catalog-view seed --reset` deletes them first, --append adds to them"
             )
         if reset:
-            # DELETE, not TRUNCATE: Debezium skips truncates by default, and the
-            # views must see every row go.
-            for table in reversed(CATALOG_TABLES):
-                conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
+            delete_catalog(conn)
         _seed(conn, rng, products, report, progress)
     return report
 
@@ -133,23 +132,8 @@ def _insert(
     rows: Sequence[tuple[object, ...]],
     report: SeedReport,
 ) -> list[int]:
-    """Insert rows, returning their generated ids in order."""
-    if not rows:
-        return []
-    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING id").format(
-        sql.Identifier(table),
-        sql.SQL(", ").join(map(sql.Identifier, columns)),
-        sql.SQL(", ").join(sql.Placeholder() * len(columns)),
-    )
-    ids: list[int] = []
-    with conn.cursor() as cur:
-        cur.executemany(query, rows, returning=True)
-        while True:
-            row = cur.fetchone()
-            if row is not None:
-                ids.append(row[0])
-            if not cur.nextset():
-                break
+    """Insert rows, returning their generated ids in order; counted in the report."""
+    ids = insert_rows(conn, table, columns, rows)
     report.rows[table] = report.rows.get(table, 0) + len(rows)
     return ids
 
@@ -293,4 +277,4 @@ def _seed(
             report,
         )
         if progress:
-            print(f"seed: {start + count}/{products} products", file=sys.stderr, flush=True)
+            log.info("%d/%d products", start + count, products)

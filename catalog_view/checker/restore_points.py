@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from catalog_view.checker.fault import Fault
 from catalog_view.errors import CatalogViewError
-from catalog_view.faults import Fault
 from catalog_view.stack.job import Baseline, FlinkJob
 from catalog_view.waiting import WaitTimeout, wait_until
 
