@@ -81,3 +81,29 @@ def test_resume_from_an_older_checkpoint_at_another_parallelism(
     assert "skipping replayed unit" in log
     assert "the replay is cut there" in log
     assert "refusing unit" not in log
+
+
+def test_stop_with_savepoint_and_resume_at_another_parallelism(
+    checker_settings: Settings,
+) -> None:
+    """`catalog-view job rescale`'s way, under the checker: stop with a
+    savepoint at parallelism 2, let the source move on, resume from the
+    savepoint at parallelism 4."""
+    options = VerifyOptions(
+        transactions=120,
+        parallelism=2,
+        seed=20261130,
+        products=20,
+        scale=SMALL,
+        ensure_stack=False,
+        savepoint_parallelisms=(4,),
+        rate=3.0,
+    )
+    report = run_verify(checker_settings, options)
+    print("\n".join(report.lines()))
+    assert [f.split(" ")[0] for f in report.faults] == ["savepoint-rescale"], report.faults
+    assert "resumed from it at parallelism 4" in report.faults[0]
+    assert report.observations > 0
+    assert report.violations == 0, report.violation_examples
+    assert report.final_equal, report.final_difference
+    assert "refusing unit" not in _job_log(checker_settings)

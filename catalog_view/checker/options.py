@@ -70,6 +70,16 @@ class VerifyOptions:
         metavar="P[,P...]",
         parse=parse_parallelisms,
     )
+    # Stop the job with a savepoint, let the source move on, and resume from
+    # that savepoint at these parallelisms (`catalog-view job rescale`'s way).
+    savepoint_parallelisms: tuple[int, ...] = cli_field(
+        (),
+        "stop the job with a savepoint, let the source move on, and resume from the savepoint "
+        "at these parallelisms",
+        flag="--savepoint-rescale",
+        metavar="P[,P...]",
+        parse=parse_parallelisms,
+    )
     # Other faults (checker.restarts.FAULTS), after the job restarts.
     faults: tuple[str, ...] = cli_field(
         (),

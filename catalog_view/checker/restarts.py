@@ -25,7 +25,7 @@ import psycopg
 from psycopg import sql
 
 from catalog_view.checker.fault import Fault
-from catalog_view.checker.restore_points import restore_older
+from catalog_view.checker.restore_points import restore_older, savepoint_rescale
 from catalog_view.errors import CatalogViewError
 from catalog_view.settings import Settings
 from catalog_view.stack.java import port_open
@@ -307,6 +307,7 @@ def planned_faults(
     faults: tuple[str, ...],
     baseline: Baseline,
     restore_older_parallelisms: tuple[int, ...] = (),
+    savepoint_parallelisms: tuple[int, ...] = (),
     committed: Callable[[], int] = lambda: 0,
 ) -> list[Fault]:
     """Job restarts at the given parallelisms, restores from an older
@@ -315,4 +316,5 @@ def planned_faults(
     stack = LocalStack(job.settings)
     planned = [restart_job(job, p, baseline) for p in restart_parallelisms]
     older = [restore_older(job, p, baseline, committed) for p in restore_older_parallelisms]
-    return planned + older + [build_fault(name, stack, gate) for name in faults]
+    savepoints = [savepoint_rescale(job, p, baseline, committed) for p in savepoint_parallelisms]
+    return planned + older + savepoints + [build_fault(name, stack, gate) for name in faults]

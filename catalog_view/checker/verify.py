@@ -231,6 +231,7 @@ def _verify_with_job(
             faults=options.faults,
             baseline=options.baseline,
             restore_older_parallelisms=options.restore_older_parallelisms,
+            savepoint_parallelisms=options.savepoint_parallelisms,
             committed=lambda: len(recorder.recording),
         ),
         len(recorder.recording) + workload.transactions,
