@@ -165,9 +165,10 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
     parser.add_argument(
         "--mini-batch-ms",
         type=int,
-        default=200,
+        default=0,
         help="how long the views' operators may buffer changes to fold them (Flink SQL "
-        "mini-batch); flushed at every checkpoint barrier",
+        "mini-batch, flushed at every checkpoint barrier); 0, the default, turns it off "
+        "(README: Flink 2.2.1's mini-batch join can lose the TaskManager on a failover)",
     )
     parser.add_argument(
         "--restore-from",
@@ -198,6 +199,8 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         parser.error("--restore-from restores the aligned job; not with --fresh or --baseline")
     if args.retained_checkpoints < 1:
         parser.error(f"--retained-checkpoints must be >= 1, got {args.retained_checkpoints}")
+    if args.mini_batch_ms < 0:
+        parser.error(f"--mini-batch-ms must be >= 0 (0: off), got {args.mini_batch_ms}")
     if args.baseline == "sql" and args.print_sink:
         parser.error("--print-sink is not available with --baseline sql (its sinks are JDBC)")
     if args.parallelism < 1:

@@ -29,6 +29,7 @@ from catalog_view.stack.cluster import FlinkCluster
 from catalog_view.stack.job import FlinkJob, wrote_since
 from catalog_view.stack.job_report import job_report
 from catalog_view.stack.local import LocalStack
+from catalog_view.store import read_watermark
 from catalog_view.waiting import wait_until
 from tests.conftest import TEST_PORTS
 
@@ -119,6 +120,14 @@ def test_job_lifecycle_on_the_cluster(
     _timing("submission (accepted)", submitted.submit_s)
     _timing("submission (every task running)", submitted.running_s)
     _wait_checkpoint(target, int(time.time() * 1000))
+    # A fresh job shows a watermark once the replayed snapshot is committed,
+    # which may take more than the first checkpoint.
+    wait_until(
+        lambda: read_watermark(settings) is not None,
+        timeout_s=300,
+        what="the fresh job's first watermark in the store",
+        interval_s=0.5,
+    )
     report = job_report(target)
     assert (report.state, report.job_id, report.parallelism) == ("RUNNING", submitted.job_id, 2)
     assert report.restarts == 0

@@ -127,3 +127,18 @@ def test_connect_unreachable_is_a_clear_error() -> None:
         ConnectorError, match=r"Kafka Connect is not reachable at http://127.0.0.1:9"
     ):
         client.version()
+
+
+def test_mini_batches_are_opt_in_and_never_negative(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flink_jobs.options import parse_options
+
+    monkeypatch.setenv("CATALOG_VIEW_STORE_PASSWORD", "x")
+    base = ["--bootstrap-servers", "k:9092", "--topic-prefix", "c", "--source-schema", "catalog"]
+    base += ["--checkpoint-dir", str(tmp_path)]
+    assert parse_options(base).mini_batch_ms == 0
+    assert parse_options([*base, "--mini-batch-ms", "200"]).mini_batch_ms == 200
+    with pytest.raises(SystemExit):
+        parse_options([*base, "--mini-batch-ms", "-1"])
+    assert "--mini-batch-ms must be >= 0 (0: off), got -1" in capsys.readouterr().err
