@@ -13,28 +13,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
+from flink_jobs.checkpoints import latest_checkpoint
 from flink_jobs.options import VIEWS, JobOptions, parse_options
 from flink_jobs.pipeline import build_aligned, build_baseline, create_environment
 from flink_jobs.sql_baseline import run_sql_baseline
 from flink_jobs.store_writer import reset_store
-
-
-def latest_checkpoint(checkpoint_dir: Path) -> Path | None:
-    """The newest completed checkpoint (one with _metadata) under the directory.
-
-    Ordered by the time its _metadata was written, then by checkpoint number;
-    never by the directory's own mtime: deleting the files of a subsumed
-    checkpoint touches its directory, and that half-deleted checkpoint would
-    look newest (a restore from it fails on a missing state file)."""
-    done = list(checkpoint_dir.glob("*/chk-*/_metadata"))
-
-    def written(metadata: Path) -> tuple[float, int]:
-        number = metadata.parent.name.removeprefix("chk-")
-        return metadata.stat().st_mtime, int(number) if number.isdigit() else -1
-
-    return max(done, key=written).parent if done else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -60,3 +62,13 @@ def create_catalog_basics(admin: psycopg.Connection, base: int) -> None:
             ("id", "name", "slug", "currency_code"),
             [(base, "US", f"us-{base}", "USD")],
         )
+
+
+def write_checkpoint(root: Path, job: str, number: int, written_at: float) -> Path:
+    """A completed checkpoint directory (job/chk-N with _metadata written at a time)."""
+    directory = root / job / f"chk-{number}"
+    directory.mkdir(parents=True)
+    metadata = directory / "_metadata"
+    metadata.write_bytes(b"m")
+    os.utime(metadata, (written_at, written_at))
+    return directory

@@ -4,7 +4,6 @@ reading the job's metrics from a Prometheus scrape."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,31 +12,23 @@ from catalog_view.checker.restore_points import older_restore_point
 from catalog_view.errors import CatalogViewError
 from catalog_view.stack import metrics
 from flink_jobs.options import parse_options
+from tests.helpers import write_checkpoint
 
 pytestmark = pytest.mark.unit
 
 
-def _checkpoint(root: Path, job: str, number: int, written_at: float) -> Path:
-    directory = root / job / f"chk-{number}"
-    directory.mkdir(parents=True)
-    metadata = directory / "_metadata"
-    metadata.write_bytes(b"m")
-    os.utime(metadata, (written_at, written_at))
-    return directory
-
-
 def test_older_restore_point_is_the_oldest_of_the_newest_job(tmp_path: Path) -> None:
-    _checkpoint(tmp_path, "earlier-run", 90, 100.0)
-    oldest = _checkpoint(tmp_path, "job", 4, 200.0)
-    _checkpoint(tmp_path, "job", 5, 201.0)
-    _checkpoint(tmp_path, "job", 6, 202.0)
+    write_checkpoint(tmp_path, "earlier-run", 90, 100.0)
+    oldest = write_checkpoint(tmp_path, "job", 4, 200.0)
+    write_checkpoint(tmp_path, "job", 5, 201.0)
+    write_checkpoint(tmp_path, "job", 6, 202.0)
     (tmp_path / "job" / "chk-7").mkdir()  # in progress: no _metadata
     assert older_restore_point(tmp_path) == oldest
 
 
 def test_older_restore_point_needs_a_newer_one(tmp_path: Path) -> None:
-    _checkpoint(tmp_path, "earlier-run", 1, 100.0)
-    _checkpoint(tmp_path, "job", 4, 200.0)
+    write_checkpoint(tmp_path, "earlier-run", 1, 100.0)
+    write_checkpoint(tmp_path, "job", 4, 200.0)
     with pytest.raises(CatalogViewError, match="retains 1 completed checkpoint"):
         older_restore_point(tmp_path)
 
@@ -50,7 +41,7 @@ def test_restore_from_and_retained_checkpoints(
 ) -> None:
     monkeypatch.setenv("CATALOG_VIEW_STORE_PASSWORD", "x")
     base = [*ARGS, "--checkpoint-dir", str(tmp_path)]
-    point = _checkpoint(tmp_path, "job", 3, 10.0)
+    point = write_checkpoint(tmp_path, "job", 3, 10.0)
     options = parse_options([*base, "--restore-from", str(point), "--retained-checkpoints", "10"])
     assert (options.restore_from, options.retained_checkpoints) == (point, 10)
     with pytest.raises(SystemExit):

@@ -21,22 +21,11 @@ from catalog_view.errors import CatalogViewError
 from catalog_view.stack.job import Baseline, FlinkJob
 from catalog_view.stack.lifecycle import ClusterJob, local_path, resolve_target, stop
 from catalog_view.waiting import WaitTimeout, wait_until
+from flink_jobs.checkpoints import completed_checkpoints
 
 # Source transactions committed between the kill and the restart, when the
 # workload has that many left: the source moves on while the job is down.
 SOURCE_MOVES = 10
-
-
-def completed_checkpoints(checkpoint_dir: Path) -> list[Path]:
-    """Completed checkpoints (chk-N with _metadata) under the job's checkpoint
-    directory, oldest first: by the time their _metadata was written, then by
-    number (the same order flink_jobs.main uses to pick the newest)."""
-
-    def written(metadata: Path) -> tuple[float, int]:
-        number = metadata.parent.name.removeprefix("chk-")
-        return metadata.stat().st_mtime, int(number) if number.isdigit() else -1
-
-    return [m.parent for m in sorted(checkpoint_dir.glob("*/chk-*/_metadata"), key=written)]
 
 
 def older_restore_point(checkpoint_dir: Path) -> Path:
