@@ -92,12 +92,18 @@ class Settings(BaseSettings):
     flink_parallelism: int = Field(default=1, ge=1, le=64)
     # The local job's JVM heap (-Xmx) and RocksDB's off-heap memory (Flink
     # managed memory): together they bound the job's memory; buffered
-    # transactions and view state beyond them spill to disk.
-    job_heap: str = Field(default="2g", pattern=r"^[0-9]+[mMgG]$")
+    # transactions and view state beyond them spill to disk. 1g held a
+    # 1M-row source transaction; the rest of the process (RocksDB, network,
+    # metaspace, threads) comes on top.
+    job_heap: str = Field(default="1g", pattern=r"^[0-9]+[mMgG]$")
     job_managed_memory: str = Field(default="256m", pattern=r"^[0-9]+[mMgG]$")
     # A unit is what arrives between two checkpoints: the interval bounds how
     # fresh the store can be, and each checkpoint costs every operator a snapshot.
     checkpoint_interval_ms: int = Field(default=1000, ge=100)
+    # When a unit reaches the store: "barrier", as the checkpoint barrier passes
+    # the sink (fresher); "checkpoint", once the checkpoint has completed.
+    # Exactly-once either way (docs/design.md, "Commit stage").
+    commit_at: Literal["barrier", "checkpoint"] = "barrier"
     # Completed checkpoints kept: the older ones are restore points too (docs/restore.md).
     retained_checkpoints: int = Field(default=3, ge=1, le=100)
     # Port range of the job's Prometheus reporter (Flink metrics, read by

@@ -32,6 +32,8 @@ class JobArguments:
     bad_records: str
     managed_memory: str
     checkpoint_interval_ms: int
+    # One of flink_jobs.options COMMIT_POINTS.
+    commit_at: str
     checkpoint_dir: str
     sql_dir: str
     # One of flink_jobs.options BASELINES, or None for the aligned job.

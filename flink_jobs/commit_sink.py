@@ -3,8 +3,9 @@
 A thin wrapper around the JVM class catalogview.flink.TransactionalStoreSink (built from
 jvm/ into jvm/target/catalog-view-sink-0.1.0.jar, which must be in pipeline.jars together
 with the PostgreSQL JDBC driver). It lives in the JVM because Python functions get no
-checkpoint hooks: only a Flink Sink V2 can hand over what arrived between two checkpoint
-barriers and publish it when the checkpoint completes.
+checkpoint hooks: only a Flink Sink V2 can take what arrived between two checkpoint
+barriers and publish it at the barrier (commit_at_barrier, the default) or when the
+checkpoint completes.
 
 Guarantee: every store transaction holds exactly the rows that arrived between two barriers,
 netted as a multiset of whole row images, plus the watermark row naming the last source
@@ -47,6 +48,7 @@ class TransactionalStoreSink(Sink):  # type: ignore[misc]
         password: str,
         schema: str,
         max_images_in_memory: int = DEFAULT_MAX_IMAGES_IN_MEMORY,
+        commit_at_barrier: bool = True,
     ) -> None:
         if max_images_in_memory < 1:
             raise ValueError(f"max_images_in_memory must be at least 1, got {max_images_in_memory}")
@@ -61,4 +63,6 @@ class TransactionalStoreSink(Sink):  # type: ignore[misc]
                 "`mvn -B -f jvm/pom.xml package` (jvm/target/catalog-view-sink-0.1.0.jar) and "
                 "the PostgreSQL JDBC jar to pipeline.jars before creating the sink"
             )
-        super().__init__(java_class(jdbc_url, user, password, schema, max_images_in_memory))
+        super().__init__(
+            java_class(jdbc_url, user, password, schema, max_images_in_memory, commit_at_barrier)
+        )

@@ -15,6 +15,8 @@ VIEWS = ("product", "product_channel")
 # --baseline PIPELINE: "python" (row-by-row writer, flink_jobs/pipeline.py) or
 # "sql" (plain Flink SQL with a JDBC sink, flink_jobs/sql_baseline.py).
 BASELINES = ("python", "sql")
+# When the commit sink applies a unit: as the barrier passes it, or once the checkpoint completed.
+COMMIT_POINTS = ("barrier", "checkpoint")
 CHECKPOINT_SUBDIRS = {None: "aligned", "python": "baseline", "sql": "baseline-sql"}
 
 
@@ -35,6 +37,8 @@ class JobOptions:
     parallelism: int
     checkpoint_dir: Path
     checkpoint_interval_ms: int
+    # One of COMMIT_POINTS: "barrier" or "checkpoint" (docs/design.md, "Commit stage").
+    commit_at: str
     sql_dir: Path
     jars: tuple[str, ...]
     group_id: str
@@ -110,6 +114,14 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--checkpoint-dir", type=Path, required=True)
     parser.add_argument("--checkpoint-interval-ms", type=int, default=1000)
+    parser.add_argument(
+        "--commit-at",
+        choices=COMMIT_POINTS,
+        default="barrier",
+        help="when a unit is applied to the store: 'barrier' (default), as the checkpoint "
+        "barrier passes the sink; 'checkpoint', once the checkpoint has completed (the store "
+        "then waits for the slowest operator's snapshot)",
+    )
     parser.add_argument(
         "--sql-dir", type=Path, default=Path(__file__).resolve().parent.parent / "sql"
     )
@@ -227,6 +239,7 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
         # Separate checkpoints per pipeline: their operator graphs differ.
         checkpoint_dir=args.checkpoint_dir / CHECKPOINT_SUBDIRS[args.baseline],
         checkpoint_interval_ms=args.checkpoint_interval_ms,
+        commit_at=args.commit_at,
         sql_dir=args.sql_dir,
         jars=tuple(args.jar),
         group_id=args.group_id,

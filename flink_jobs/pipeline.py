@@ -266,7 +266,11 @@ def build_aligned(
         changes.print("commit")
         return
     sink = TransactionalStoreSink(
-        options.store_jdbc_url, options.store_user, options.store_password, options.store_schema
+        options.store_jdbc_url,
+        options.store_user,
+        options.store_password,
+        options.store_schema,
+        commit_at_barrier=options.commit_at == "barrier",
     )
     # Never chained: otherwise the SQL's last operator would chain into the sink
     # at parallelism 1 only, changing its generated id, and a checkpoint could

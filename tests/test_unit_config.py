@@ -142,3 +142,28 @@ def test_mini_batches_are_opt_in_and_never_negative(
     with pytest.raises(SystemExit):
         parse_options([*base, "--mini-batch-ms", "-1"])
     assert "--mini-batch-ms must be >= 0 (0: off), got -1" in capsys.readouterr().err
+
+
+def test_units_are_applied_at_the_barrier_unless_told_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flink_jobs.options import parse_options
+
+    monkeypatch.setenv("CATALOG_VIEW_STORE_PASSWORD", "x")
+    base = ["--bootstrap-servers", "k:9092", "--topic-prefix", "c", "--source-schema", "catalog"]
+    base += ["--checkpoint-dir", str(tmp_path)]
+    assert parse_options(base).commit_at == "barrier"
+    assert parse_options([*base, "--commit-at", "checkpoint"]).commit_at == "checkpoint"
+    with pytest.raises(SystemExit):
+        parse_options([*base, "--commit-at", "later"])
+    assert "--commit-at: invalid choice: 'later'" in capsys.readouterr().err
+
+
+def test_the_commit_point_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("CATALOG_VIEW_COMMIT_AT", "checkpoint")
+    assert Settings().commit_at == "checkpoint"
+    monkeypatch.setenv("CATALOG_VIEW_COMMIT_AT", "soon")
+    with pytest.raises(ValidationError, match="commit_at"):
+        Settings()

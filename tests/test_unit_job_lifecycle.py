@@ -186,6 +186,7 @@ def test_the_job_parses_every_argument_of_the_spec(monkeypatch: pytest.MonkeyPat
         bad_records="dead-letter",
         managed_memory="512m",
         checkpoint_interval_ms=2000,
+        commit_at="checkpoint",
         checkpoint_dir="/cp",
         sql_dir=str(REPO_ROOT / "sql"),
         restore_from="/sp/savepoint-1",
@@ -205,7 +206,7 @@ def test_the_job_parses_every_argument_of_the_spec(monkeypatch: pytest.MonkeyPat
         "dead-letter",
         "512m",
     )
-    assert options.checkpoint_interval_ms == 2000
+    assert (options.checkpoint_interval_ms, options.commit_at) == (2000, "checkpoint")
     assert options.checkpoint_dir == Path("/cp/aligned")
     assert options.restore_from == Path("/sp/savepoint-1")
     assert options.rest_port == 8089

@@ -86,6 +86,7 @@ def job_arguments(
         bad_records=settings.bad_records,
         managed_memory=settings.job_managed_memory,
         checkpoint_interval_ms=settings.checkpoint_interval_ms,
+        commit_at=settings.commit_at,
         checkpoint_dir=checkpoint_dir,
         sql_dir=sql_dir,
         baseline=baseline_pipeline(baseline),
@@ -154,15 +155,22 @@ class FlinkJob:
         env = dict(os.environ)
         # The password travels in the environment, never on the command line.
         env["CATALOG_VIEW_STORE_PASSWORD"] = self.settings.secret("writer_password")
-        env.setdefault("JVM_ARGS", f"-Xmx{self.settings.job_heap} -XX:+UseG1GC")
-        # RocksDB allocates from many threads; glibc's per-thread malloc arenas
-        # then hold freed memory apart, and the job's resident size outgrew its
-        # heap plus managed memory by ~900 MiB under a 1M-row transaction.
-        env.setdefault("MALLOC_ARENA_MAX", "2")
         # The mini-cluster's own log (task failures, commits), per data directory.
         flink_logs = self.settings.data_dir / "logs" / "flink"
         flink_logs.mkdir(parents=True, exist_ok=True)
         env["FLINK_LOG_DIR"] = str(flink_logs)
+        # A JVM crash report goes beside those logs, not into the working
+        # directory (the repository): RocksDB's native code has crashed a job
+        # that was being stopped while it flushed.
+        env.setdefault(
+            "JVM_ARGS",
+            f"-Xmx{self.settings.job_heap} -XX:+UseG1GC "
+            f"-XX:ErrorFile={flink_logs / 'hs_err_pid%p.log'}",
+        )
+        # RocksDB allocates from many threads; glibc's per-thread malloc arenas
+        # then hold freed memory apart, and the job's resident size outgrew its
+        # heap plus managed memory by ~900 MiB under a 1M-row transaction.
+        env.setdefault("MALLOC_ARENA_MAX", "2")
         if s_port := self.settings.metrics_port:
             # PyFlink's local gateway JVM appends HADOOP_CLASSPATH to its
             # classpath: the one way to put the reporter where Flink's metric

@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * come: their staged rows are garbage and are deleted in that unit's transaction. Rows of
  * larger epochs (a writer that outlived its attempt) are left alone.
  */
-final class StoreCommitter implements Committer<StoreUnit> {
+final class StoreCommitter implements Committer<StoreUnit>, UnitWriter.Publisher {
 
     private static final Logger LOG = LoggerFactory.getLogger(StoreCommitter.class);
 
@@ -90,6 +90,12 @@ final class StoreCommitter implements Committer<StoreUnit> {
         for (CommitRequest<StoreUnit> request : requests) {
             apply(request.getCommittable());
         }
+    }
+
+    /** Publishes a unit the writer hands over at the barrier (the sink's commit at barrier). */
+    @Override
+    public void publish(StoreUnit unit) throws IOException {
+        apply(unit);
     }
 
     /** What one unit may do to a store at a given watermark. */

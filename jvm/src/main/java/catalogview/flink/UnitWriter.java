@@ -59,8 +59,18 @@ final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit>,
         int count;
     }
 
+    /** Publishes a unit in the store (at the barrier, when the sink commits there). */
+    interface Publisher extends AutoCloseable {
+        void publish(StoreUnit unit) throws IOException;
+
+        @Override
+        default void close() {}
+    }
+
     private final int maxImagesInMemory;
     private final UnitStaging staging;
+    /** Set when units are published at the barrier; null: handed to Flink's committer. */
+    private final Publisher atBarrier;
 
     private final Map<Image, Net> images = new LinkedHashMap<>();
     private long markerLsn = -1;
@@ -78,12 +88,22 @@ final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit>,
     private long stagingNanos;
 
     UnitWriter(int maxImagesInMemory, UnitStaging staging) {
-        this(maxImagesInMemory, staging, -1);
+        this(maxImagesInMemory, staging, -1, null);
     }
 
-    /** @param previousLsn the last commit LSN marked before the restore point, -1 if none */
     UnitWriter(int maxImagesInMemory, UnitStaging staging, long previousLsn) {
+        this(maxImagesInMemory, staging, previousLsn, null);
+    }
+
+    /**
+     * @param previousLsn the last commit LSN marked before the restore point, -1 if none
+     * @param atBarrier publishes each unit as the barrier passes the writer; null to hand
+     *     units to Flink's committer, which publishes them once the checkpoint completes
+     */
+    UnitWriter(int maxImagesInMemory, UnitStaging staging, long previousLsn,
+            Publisher atBarrier) {
         this.previousLsn = previousLsn;
+        this.atBarrier = atBarrier;
         if (maxImagesInMemory < 1) {
             throw new IllegalArgumentException("maxImagesInMemory must be at least 1, got "
                     + maxImagesInMemory);
@@ -165,8 +185,7 @@ final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit>,
 
     @Override
     public void flush(boolean endOfInput) {
-        // Nothing is written here: the unit is handed over in prepareCommit and published by
-        // the committer once the checkpoint completes.
+        // Nothing is written here: the unit is handed over (or published) in prepareCommit.
     }
 
     @Override
@@ -197,6 +216,13 @@ final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit>,
         firstMarkerLsn = -1;
         markerTxid = null;
         markerCommitMs = null;
+        if (atBarrier != null) {
+            // Published before the barrier goes on: a checkpoint that then fails leaves the
+            // store ahead of the restore point, which the verdict and the assembler's restore
+            // cut handle like any older restore point (docs/restore.md).
+            atBarrier.publish(unit);
+            return List.of();
+        }
         return List.of(unit);
     }
 
@@ -212,7 +238,13 @@ final class UnitWriter implements CommittingSinkWriter<Row, StoreUnit>,
     @Override
     public void close() throws IOException {
         images.clear();
-        staging.close();
+        try {
+            staging.close();
+        } finally {
+            if (atBarrier != null) {
+                atBarrier.close();
+            }
+        }
     }
 
     private static Pattern longField(String name) {

@@ -186,4 +186,59 @@ class UnitWriterTest {
         assertEquals(-1L, unit.previousLsn());
         assertTrue(unit.bounded());
     }
+
+    /** Records what the writer publishes at the barrier; fails when told to. */
+    private static final class RecordingPublisher implements UnitWriter.Publisher {
+        final List<StoreUnit> published = new ArrayList<>();
+        IOException failWith;
+        boolean closed;
+
+        @Override
+        public void publish(StoreUnit unit) throws IOException {
+            if (failWith != null) {
+                throw failWith;
+            }
+            published.add(unit);
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+
+    @Test
+    void atTheBarrierTheWriterPublishesTheUnitItselfAndHandsOverNothing() throws IOException {
+        RecordingPublisher publisher = new RecordingPublisher();
+        writer = new UnitWriter(UnitWriter.DEFAULT_MAX_IMAGES_IN_MEMORY, staging, 100, publisher);
+        write(RowKind.INSERT, "product", "1", "{\"v\":1}");
+        write(RowKind.INSERT, "__watermark", "120", "{\"source_txid\": 7}");
+        assertTrue(writer.prepareCommit().isEmpty(), "no committable for Flink's committer");
+        assertEquals(1, publisher.published.size());
+        StoreUnit first = publisher.published.get(0);
+        assertEquals(List.of(100L, 120L, 120L),
+                List.of(first.previousLsn(), first.firstLsn(), first.commitLsn()));
+        assertEquals(List.of(new StoreUnit.Change("product", "1", "{\"v\":1}", 1)), first.changes());
+        assertEquals(List.of(120L), writer.snapshotState(1),
+                "the checkpoint records the unit as marked, published or not");
+
+        assertTrue(writer.prepareCommit().isEmpty());
+        assertEquals(1, publisher.published.size(), "nothing between two barriers: no unit");
+        write(RowKind.INSERT, "__watermark", "130", "{}");
+        writer.prepareCommit();
+        assertEquals(List.of(120L, 130L), List.of(publisher.published.get(1).previousLsn(),
+                publisher.published.get(1).commitLsn()));
+        writer.close();
+        assertTrue(publisher.closed, "the writer closes its publisher");
+    }
+
+    @Test
+    void aUnitThatCannotBePublishedFailsTheBarrier() throws IOException {
+        RecordingPublisher publisher = new RecordingPublisher();
+        publisher.failWith = new IOException("store down");
+        writer = new UnitWriter(UnitWriter.DEFAULT_MAX_IMAGES_IN_MEMORY, staging, -1, publisher);
+        write(RowKind.INSERT, "__watermark", "5", "{}");
+        IOException e = assertThrows(IOException.class, writer::prepareCommit);
+        assertEquals("store down", e.getMessage());
+    }
 }
