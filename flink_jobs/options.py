@@ -113,7 +113,7 @@ def parse_options(argv: Sequence[str] | None = None) -> JobOptions:
     parser.add_argument("--store-user", default="catalog_view_writer")
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--checkpoint-dir", type=Path, required=True)
-    parser.add_argument("--checkpoint-interval-ms", type=int, default=1000)
+    parser.add_argument("--checkpoint-interval-ms", type=int, default=500)
     parser.add_argument(
         "--commit-at",
         choices=COMMIT_POINTS,
