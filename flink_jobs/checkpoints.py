@@ -1,5 +1,6 @@
-"""The job's retained checkpoints on disk, in the order they completed
-(no PyFlink import: the operator's tools choose restore points with it too)."""
+"""The job's retained checkpoints and its savepoints on disk, in the order
+they completed (no PyFlink import: the operator's tools choose restore points
+with it too)."""
 
 from __future__ import annotations
 
@@ -25,3 +26,31 @@ def latest_checkpoint(checkpoint_dir: Path) -> Path | None:
     """The newest completed checkpoint, or None."""
     done = completed_checkpoints(checkpoint_dir)
     return done[-1] if done else None
+
+
+def _written(metadata: Path) -> float:
+    return metadata.stat().st_mtime
+
+
+def completed_savepoints(savepoint_dir: Path) -> list[Path]:
+    """Savepoints (savepoint-* with _metadata) under the directory, oldest first."""
+    return [m.parent for m in sorted(savepoint_dir.glob("savepoint-*/_metadata"), key=_written)]
+
+
+def savepoint_after_checkpoints(checkpoint_dir: Path, savepoint_dir: Path) -> Path | None:
+    """The newest savepoint if it was written after every retained checkpoint, else None.
+
+    A stop-with-savepoint finishes the job, and Flink deletes a finished job's
+    checkpoints: the savepoint is then where the job stopped, and a start that
+    looked only at checkpoints would replay the capture into an emptied store
+    (or restore an older job's checkpoint)."""
+    savepoints = completed_savepoints(savepoint_dir)
+    if not savepoints:
+        return None
+    newest = savepoints[-1]
+    checkpoint = latest_checkpoint(checkpoint_dir)
+    if checkpoint is not None and _written(checkpoint / "_metadata") >= _written(
+        newest / "_metadata"
+    ):
+        return None
+    return newest

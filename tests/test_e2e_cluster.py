@@ -26,7 +26,7 @@ from catalog_view.reference import converged
 from catalog_view.settings import Settings
 from catalog_view.stack import lifecycle
 from catalog_view.stack.cluster import FlinkCluster
-from catalog_view.stack.job import FlinkJob, wrote_since
+from catalog_view.stack.job import FlinkJob, savepoint_dir, wrote_since
 from catalog_view.stack.job_report import job_report
 from catalog_view.stack.local import LocalStack
 from catalog_view.store import read_watermark
@@ -144,7 +144,7 @@ def test_job_lifecycle_on_the_cluster(
     _timing("stop-with-savepoint", stopped.stop_s)
     savepoint = lifecycle.local_path(stopped.savepoint)
     assert (savepoint / "_metadata").is_file()
-    assert savepoint.parent == lifecycle.savepoint_dir(settings)
+    assert savepoint.parent == savepoint_dir(settings)
     assert target.rest.job(stopped.job_id).state == "FINISHED"
     assert main(["job", "status"]) == 1
     assert "NOT RUNNING" in capsys.readouterr().out
@@ -162,7 +162,7 @@ def test_job_lifecycle_on_the_cluster(
     assert main(["job", "rescale", "4", "--rest-address", cluster.rest_url]) == 0
     out = capsys.readouterr().out
     assert "at parallelism 4" in out
-    assert f"savepoint {lifecycle.savepoint_dir(settings).as_uri().replace('///', '/')}" in out
+    assert f"savepoint {savepoint_dir(settings).as_uri().replace('///', '/')}" in out
     report = job_report(target)
     assert (report.state, report.parallelism) == ("RUNNING", 4)
     assert lifecycle.ClusterJob(settings).stop()
@@ -212,6 +212,17 @@ def test_job_lifecycle_on_the_mini_cluster(
     _timing("mini-cluster stop-with-savepoint", stopped.stop_s)
     assert not mini.alive()
     assert (lifecycle.local_path(stopped.savepoint) / "_metadata").is_file()
+
+    # A plain start after `job stop` goes on from its savepoint (Flink deleted
+    # the finished job's checkpoints): not a replay into an emptied store.
+    at_stop = read_watermark(settings)
+    again = lifecycle.submit(target, parallelism=1)
+    assert again.restored_from is not None
+    assert Path(again.restored_from).resolve() == lifecycle.local_path(stopped.savepoint).resolve()
+    after = read_watermark(settings)
+    assert at_stop is not None and after is not None
+    assert after.commit_lsn >= at_stop.commit_lsn, "the store was emptied and rebuilt"
+    assert lifecycle.stop(target).savepoint
 
     assert main(["job", "resume", "--flink", "mini", "--parallelism", "2"]) == 0
     assert "at parallelism 2 from" in capsys.readouterr().out

@@ -27,7 +27,7 @@ from catalog_view.stack.flink_rest import (
     parse_savepoint_status,
     running_job,
 )
-from catalog_view.stack.job import FlinkJob, job_arguments
+from catalog_view.stack.job import FlinkJob, job_arguments, savepoint_dir
 from catalog_view.stack.job_report import JobReport, checkpoint_summary, describe_checkpoint
 from flink_jobs.arguments import JobArguments, flags
 from flink_jobs.options import STORE_PASSWORD_ENV, parse_options
@@ -270,7 +270,7 @@ def test_newest_savepoint_and_locations(settings: Settings) -> None:
     with pytest.raises(StackError, match=r"no savepoint in .*savepoints"):
         lifecycle.newest_savepoint(settings)
     for name, mtime in (("savepoint-a", 100), ("savepoint-b", 300), ("savepoint-c", 200)):
-        metadata = lifecycle.savepoint_dir(settings) / name / "_metadata"
+        metadata = savepoint_dir(settings) / name / "_metadata"
         metadata.parent.mkdir(parents=True)
         metadata.write_bytes(b"x")
         os.utime(metadata, (mtime, mtime))

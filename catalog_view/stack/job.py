@@ -6,6 +6,7 @@ reflect, and how far behind the source's last commit it is.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -21,7 +22,10 @@ from catalog_view.stack.process import ManagedProcess
 from catalog_view.stack.status import ComponentStatus
 from catalog_view.store import read_watermark, store_clock
 from flink_jobs.arguments import JobArguments
+from flink_jobs.checkpoints import savepoint_after_checkpoints
 from flink_jobs.options import BASELINES
+
+log = logging.getLogger(__name__)
 
 # Which pipeline without transaction alignment to run (BASELINES): "python"
 # or "sql"; None (or False) for the aligned job, True for "python" (what a
@@ -56,6 +60,21 @@ def taken_over(settings: Settings, since: datetime, baseline: Baseline = None) -
     if baseline_pipeline(baseline) == "sql":
         return read_watermark(settings) is None
     return wrote_since(settings, since)
+
+
+def savepoint_dir(settings: Settings) -> Path:
+    """Where `catalog-view job stop` writes savepoints on this machine."""
+    return settings.data_dir / "flink" / "savepoints"
+
+
+def resume_point(settings: Settings, checkpoint_dir: Path) -> Path | None:
+    """Where a start without --fresh or --from goes on from, when that is not
+    the newest retained checkpoint: the savepoint of a `catalog-view job
+    stop` (the stop finished the job, and Flink deleted its checkpoints)."""
+    found = savepoint_after_checkpoints(checkpoint_dir, savepoint_dir(settings))
+    if found is not None:
+        log.info("resuming from %s: the job was stopped with this savepoint", found)
+    return found
 
 
 def job_arguments(
@@ -152,6 +171,8 @@ class FlinkJob:
         SQL with JDBC sinks, no watermark); `fresh` ignores retained
         checkpoints (a full replay into an emptied store); `restore_from` starts
         from that checkpoint or savepoint instead of the newest checkpoint."""
+        if restore_from is None and not fresh and not baseline:
+            restore_from = resume_point(self.settings, self.checkpoint_dir)
         env = dict(os.environ)
         # The password travels in the environment, never on the command line.
         env["CATALOG_VIEW_STORE_PASSWORD"] = self.settings.secret("writer_password")

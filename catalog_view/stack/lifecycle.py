@@ -28,8 +28,9 @@ from catalog_view.settings import REPO_ROOT, Settings
 from catalog_view.stack import jars
 from catalog_view.stack.cluster import FlinkCluster, flink_home
 from catalog_view.stack.flink_rest import FlinkRest, FlinkRestError
-from catalog_view.stack.job import Baseline, FlinkJob, job_arguments
+from catalog_view.stack.job import Baseline, FlinkJob, job_arguments, resume_point, savepoint_dir
 from catalog_view.waiting import WaitTimeout, wait_until
+from flink_jobs.checkpoints import completed_savepoints
 
 Kind = Literal["mini", "cluster", "remote"]
 SUBMITTED = re.compile(r"Job has been submitted with JobID ([0-9a-f]{32})")
@@ -74,10 +75,6 @@ class Stopped:
     stop_s: float
 
 
-def savepoint_dir(settings: Settings) -> Path:
-    return settings.data_dir / "flink" / "savepoints"
-
-
 def checkpoint_root(settings: Settings) -> Path:
     return FlinkJob(settings).checkpoint_root
 
@@ -109,13 +106,13 @@ def resolve_target(
 
 def newest_savepoint(settings: Settings) -> Path:
     """The newest savepoint under <data_dir>/flink/savepoints (by its _metadata)."""
-    done = list(savepoint_dir(settings).glob("savepoint-*/_metadata"))
+    done = completed_savepoints(savepoint_dir(settings))
     if not done:
         raise StackError(
             f"no savepoint in {savepoint_dir(settings)}: `catalog-view job stop` takes one, "
             "or name one with --from"
         )
-    return max(done, key=lambda p: p.stat().st_mtime).parent
+    return done[-1]
 
 
 def local_path(location: str) -> Path:
@@ -160,6 +157,9 @@ def submit(
     if p < 1:
         raise StackError(f"--parallelism must be >= 1, got {p}")
     _running_elsewhere(target)
+    if target.kind != "remote" and restore_from is None and not fresh and not baseline:
+        # A remote cluster's savepoints are not on this machine.
+        restore_from = resume_point(settings, checkpoint_root(settings) / "aligned")
     started = time.monotonic()
     if target.kind == "mini":
         job = FlinkJob(settings)
