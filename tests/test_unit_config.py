@@ -129,14 +129,20 @@ def test_connect_unreachable_is_a_clear_error() -> None:
         client.version()
 
 
+@pytest.fixture
+def job_base_argv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The job's required arguments, the store password in the environment."""
+    monkeypatch.setenv("CATALOG_VIEW_STORE_PASSWORD", "x")
+    base = ["--bootstrap-servers", "k:9092", "--topic-prefix", "c", "--source-schema", "catalog"]
+    return [*base, "--checkpoint-dir", str(tmp_path)]
+
+
 def test_mini_batches_are_opt_in_and_never_negative(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    job_base_argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     from flink_jobs.options import parse_options
 
-    monkeypatch.setenv("CATALOG_VIEW_STORE_PASSWORD", "x")
-    base = ["--bootstrap-servers", "k:9092", "--topic-prefix", "c", "--source-schema", "catalog"]
-    base += ["--checkpoint-dir", str(tmp_path)]
+    base = job_base_argv
     assert parse_options(base).mini_batch_ms == 0
     assert parse_options([*base, "--mini-batch-ms", "200"]).mini_batch_ms == 200
     with pytest.raises(SystemExit):
@@ -145,13 +151,11 @@ def test_mini_batches_are_opt_in_and_never_negative(
 
 
 def test_units_are_applied_at_the_barrier_unless_told_otherwise(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    job_base_argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     from flink_jobs.options import parse_options
 
-    monkeypatch.setenv("CATALOG_VIEW_STORE_PASSWORD", "x")
-    base = ["--bootstrap-servers", "k:9092", "--topic-prefix", "c", "--source-schema", "catalog"]
-    base += ["--checkpoint-dir", str(tmp_path)]
+    base = job_base_argv
     assert parse_options(base).commit_at == "barrier"
     assert parse_options([*base, "--commit-at", "checkpoint"]).commit_at == "checkpoint"
     with pytest.raises(SystemExit):
