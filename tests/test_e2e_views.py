@@ -201,6 +201,81 @@ def test_unchanged_toasted_description_survives_update(
     wait_for_row(store, "product", expected, product_id=base)
 
 
+def test_text_a_real_catalog_holds_reaches_the_store_unchanged(
+    admin: psycopg.Connection, store: psycopg.Connection
+) -> None:
+    """Quotes, backslashes, non-ASCII, tabs and newlines in every kind of
+    column the sink's payload carries: top-level strings, and strings inside
+    the nested JSON (variants, breadcrumb, listings)."""
+    base = 1_006_000
+    create_catalog_basics(admin, base)
+    name = '27" Monitor \\ Café ☕'
+    description = 'Line one\n\tindented "quoted" \\ back\u00e9slash\r\nend'
+    sku = 'MON-27"\\'
+    with admin.transaction():
+        admin.execute("UPDATE category SET name = %s WHERE id = %s", ('Écrans "HD"', base + 2))
+        admin.execute(
+            "INSERT INTO product (id, product_type_id, category_id, name, slug, description) "
+            "VALUES (%s, %s, %s, %s, 'monitor', %s)",
+            (base, base, base + 2, name, description),
+        )
+        admin.execute(
+            "INSERT INTO product_variant (id, product_id, sku, name) VALUES (%s, %s, %s, %s)",
+            (base, base, sku, "Größe\tL"),
+        )
+        admin.execute(
+            "INSERT INTO product_channel_listing (id, product_id, channel_id, is_published, "
+            "publication_date, visible_in_listings) VALUES (%s, %s, %s, true, %s, false)",
+            (base, base, base, date(2026, 2, 28)),
+        )
+        admin.execute(
+            "INSERT INTO product_variant_channel_listing (id, variant_id, channel_id, "
+            "price_amount, currency) VALUES (%s, %s, %s, %s, 'USD')",
+            (base, base, base, Decimal("19.90")),
+        )
+    path = _path(base, 3)
+    path[2]["name"] = 'Écrans "HD"'
+    wait_for_row(
+        store,
+        "product",
+        {
+            "product_id": base,
+            "name": name,
+            "slug": "monitor",
+            "description": description,
+            "rating": None,
+            "product_type_id": base,
+            "product_type_name": "T-shirt",
+            "product_type_slug": "t-shirt",
+            "category_id": base + 2,
+            "category_name": 'Écrans "HD"',
+            "category_slug": f"shirts-{base}",
+            "category_path": path,
+            "attributes": {},
+            "variants": {str(base): {"sku": sku, "name": "Größe\tL", "attributes": {}}},
+        },
+        product_id=base,
+    )
+    wait_for_row(
+        store,
+        "product_channel",
+        {
+            "product_id": base,
+            "channel_id": base,
+            "channel_slug": f"us-{base}",
+            "currency_code": "USD",
+            "is_published": True,
+            "publication_date": date(2026, 2, 28),
+            "visible_in_listings": False,
+            "variants": {str(base): {"sku": sku, "price": 19.9}},
+            "min_price": Decimal("19.90"),
+            "max_price": Decimal("19.90"),
+        },
+        product_id=base,
+        channel_id=base,
+    )
+
+
 def test_category_rename_reaches_every_product_beneath(
     admin: psycopg.Connection, store: psycopg.Connection
 ) -> None:
