@@ -64,11 +64,16 @@ def create_catalog_basics(admin: psycopg.Connection, base: int) -> None:
         )
 
 
-def write_checkpoint(root: Path, job: str, number: int, written_at: float) -> Path:
-    """A completed checkpoint directory (job/chk-N with _metadata written at a time)."""
-    directory = root / job / f"chk-{number}"
+def write_snapshot(directory: Path, written_at: float) -> Path:
+    """A completed checkpoint or savepoint: the directory with its _metadata
+    written at a time."""
     directory.mkdir(parents=True)
     metadata = directory / "_metadata"
     metadata.write_bytes(b"m")
     os.utime(metadata, (written_at, written_at))
     return directory
+
+
+def write_checkpoint(root: Path, job: str, number: int, written_at: float) -> Path:
+    """A completed checkpoint directory (job/chk-N)."""
+    return write_snapshot(root / job / f"chk-{number}", written_at)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from flink_jobs.checkpoints import latest_checkpoint, savepoint_after_checkpoints
-from tests.helpers import write_checkpoint
+from tests.helpers import write_checkpoint, write_snapshot
 
 pytestmark = pytest.mark.unit
 
@@ -32,11 +32,7 @@ def test_a_later_job_wins_and_incomplete_checkpoints_are_ignored(tmp_path: Path)
 
 
 def write_savepoint(root: Path, name: str, written_at: float) -> Path:
-    directory = root / name
-    directory.mkdir(parents=True)
-    (directory / "_metadata").write_bytes(b"m")
-    os.utime(directory / "_metadata", (written_at, written_at))
-    return directory
+    return write_snapshot(root / name, written_at)
 
 
 def test_a_job_stopped_with_a_savepoint_goes_on_from_it(tmp_path: Path) -> None:
