@@ -222,9 +222,14 @@ class FlinkCluster:
                         f"see {self.log_dir(name)}"
                     )
             try:
-                return int(self.rest.overview().get("taskmanagers", 0)) >= wanted
+                overview = self.rest.overview()
             except FlinkRestError:
                 return False
+            # A TaskManager is counted before its slots are: a job submitted
+            # in between can find too few (CI saw 2 slots of 4 reported).
+            return int(overview.get("taskmanagers", 0)) >= wanted and int(
+                overview.get("slots-total", 0)
+            ) >= wanted * int(self.settings.flink_slots_per_taskmanager)
 
         try:
             wait_until(ready, timeout_s=timeout_s, what=f"{wanted} TaskManagers registered")
