@@ -84,6 +84,22 @@ def test_only_keeps_the_canonical_order() -> None:
 
 
 @pytest.mark.parametrize(
+    ("argv", "first"),
+    [
+        ((), True),  # the small scale: B3's snapshot starts the product
+        (("--only", "b3,b2"), True),
+        (("--only", "b3"), False),  # B3 alone still runs, on its own
+        (("--only", "b1,b2"), False),
+        (("--b3-products", "10"), False),  # another catalog: B3 comes last
+    ],
+)
+def test_backfill_comes_first_only_when_the_product_runs_on_its_catalog(
+    argv: tuple[str, ...], first: bool
+) -> None:
+    assert options(*argv).backfill_first is first
+
+
+@pytest.mark.parametrize(
     ("argv", "message"),
     [
         (("--only", "b6"), "--only 'b6'"),

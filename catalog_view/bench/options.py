@@ -63,6 +63,17 @@ class BenchOptions:
     def runs(self, scenario: str) -> bool:
         return scenario in self.scenarios
 
+    @property
+    def backfill_first(self) -> bool:
+        """B3's snapshot is also the product's fresh start for B1, B2 and B4
+        when they run on a catalog of B3's size: one fresh start saved. With
+        none of them, B3 runs on its own (after the baselines)."""
+        return (
+            self.runs("b3")
+            and any(self.runs(n) for n in ("b1", "b2", "b4"))
+            and self.scale.b3_products == self.scale.products
+        )
+
     def describe(self) -> str:
         s = self.scale
         baselines = ",".join(self.baselines) or "none"

@@ -159,18 +159,12 @@ class Run:
                 results.b2.append(capture)
                 results.notes.extend(notes)
 
-    @property
-    def backfill_first(self) -> bool:
-        """B3's catalog is the one B1, B2 and B4 run on: its snapshot starts
-        the product, and one fresh start is saved."""
-        return self.options.runs("b3") and self.scale.b3_products == self.scale.products
-
     def product(self) -> None:
         o, meta = self.options, self.result.metadata
         if not any(o.runs(n) for n in ("b1", "b2", "b4")):
             return
         failures = len(self.failed)
-        if self.backfill_first:
+        if o.backfill_first:
             self.backfill()
             if self.result.b3 is None:
                 return
@@ -252,7 +246,7 @@ def run_bench(settings: Settings, options: BenchOptions, progress: Progress) -> 
         run.product()
         for key in options.baselines:
             run.baseline(BASELINES[key])
-        if not run.backfill_first:
+        if not options.backfill_first:
             run.backfill()
     finally:
         progress.scenario = "end"
