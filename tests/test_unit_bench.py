@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from catalog_view.bench.b1_freshness import (
 from catalog_view.bench.b5_resources import checkpoint_bytes
 from catalog_view.bench.command import BenchUsageError, options_from_args, parse_counts
 from catalog_view.bench.kafka import Captured, CapturePosition
+from catalog_view.bench.milestones import Milestones
 from catalog_view.bench.options import SCALES, BenchOptions
 from catalog_view.bench.pipelines import BASELINES, PRODUCT_PIPELINE
 from catalog_view.bench.progress import Progress, clock_text
@@ -306,3 +308,28 @@ def test_progress_names_scenario_step_and_times() -> None:
         "bench [1m07s] catalog-view b1: 50 tx/s for 12s: done in 1m07s",
     ]
     assert clock_text(3.25) == "3.2s"
+
+
+# -- where a fresh start's time goes (B3) ----------------------------------------
+
+
+def test_milestones_keep_the_first_time_each_check_held() -> None:
+    clock = iter([10.0, 12.5, 13.0])
+    answers = {"running_s": iter([False, True, True]), "captured_s": iter([True, True])}
+    asked: list[str] = []
+
+    def check(name: str) -> Callable[[], bool]:
+        def ask() -> bool:
+            asked.append(name)
+            return next(answers[name])
+
+        return ask
+
+    m = Milestones({n: check(n) for n in answers}, clock=lambda: next(clock))
+    m.poll()  # captured at 10.0, not running yet
+    m.poll()  # running at 12.5
+    m.poll()  # both held: nothing asked again
+    assert m.reached == {"captured_s": 10.0, "running_s": 12.5}
+    assert asked == ["running_s", "captured_s", "running_s"]
+    assert m.seconds_since(4.0, "running_s") == pytest.approx(8.5)
+    assert Milestones({}).seconds_since(4.0, "running_s") is None

@@ -74,7 +74,7 @@ def full_run() -> BenchRun:
             CaptureResult(1_000_000, 1, kafka_s=80.0, store_s=110.0, peak_rss_mib=1900.0),
             CaptureResult(2_000, 2_000, kafka_s=4.0, store_s=6.0, peak_rss_mib=650.0),
         ],
-        b3=BackfillResult(20_000, snapshot_s=90.0, in_db_s=40.0),
+        b3=BackfillResult(20_000, snapshot_s=90.0, in_db_s=40.0, running_s=21.0, captured_s=35.5),
         b4=FanOutResult(20_000, visible_s=3.0),
         b5=ResourceResult({"job": 1900.0, "kafka": 700.0}, 12_345_678, 50_000, 20_000),
         baselines={
@@ -166,6 +166,19 @@ def test_json_round_trips() -> None:
     again = BenchRun.from_json(run.to_json())
     assert again == run
     assert again.to_json() == run.to_json()
+
+
+def test_backfill_says_what_the_store_took_after_start_up_and_capture() -> None:
+    b3 = BackfillResult(2_000, snapshot_s=42.0, in_db_s=0.4, running_s=21.0, captured_s=6.0)
+    assert b3.after_both_s == pytest.approx(21.0)  # after the later of the two
+    assert b3.to_dict()["running_s"] == 21.0
+    assert BackfillResult(2_000, snapshot_s=42.0, in_db_s=0.4, captured_s=6.0).after_both_s is None
+
+
+def test_a_backfill_reported_before_its_milestones_still_reads() -> None:
+    old = {"products": 2_000, "snapshot_s": 66.4, "in_db_s": 0.5, "ratio": 132.8}
+    b3 = BackfillResult.from_dict(old)
+    assert (b3.snapshot_s, b3.running_s, b3.captured_s, b3.after_both_s) == (66.4, None, None, None)
 
 
 def test_a_run_that_measured_nothing_round_trips() -> None:

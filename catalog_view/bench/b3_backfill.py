@@ -2,7 +2,9 @@
 initial snapshot (`resnapshot`) and applied by the product started fresh;
 snapshot_s runs from the re-snapshot's start (connector removed, slot
 dropped, topics re-created, connector registered, job started) until the
-store equals the reference queries.
+store equals the reference queries. On the way: running_s, until every task
+of the job ran (the job's start-up: PyFlink, its JVM, planning the SQL), and
+captured_s, until Debezium had put the whole snapshot into Kafka.
 
 in_db_s: the same rows computed inside PostgreSQL by the reference queries,
 INSERT ... SELECT into scratch copies of the store tables (the store's own
@@ -61,7 +63,7 @@ def run_b3(
     parallelism: int,
     progress: Progress,
 ) -> BackfillResult:
-    snapshot_s = fresh_start(
+    times = fresh_start(
         settings,
         job,
         PRODUCT_PIPELINE,
@@ -72,4 +74,6 @@ def run_b3(
     )
     with progress.step("the same rows by the reference queries in PostgreSQL"):
         in_db_s = in_db_seconds(settings)
-    return BackfillResult(products, snapshot_s, in_db_s)
+    return BackfillResult(
+        products, times.store_s, in_db_s, running_s=times.running_s, captured_s=times.captured_s
+    )

@@ -14,8 +14,18 @@ from dataclasses import dataclass
 
 import psycopg
 
+from catalog_view.bench.kafka import KafkaView
+from catalog_view.bench.milestones import (
+    JOB_RUNNING,
+    SNAPSHOT_IN_KAFKA,
+    Milestones,
+    catalog_rows,
+    job_running,
+    snapshot_in_kafka,
+)
 from catalog_view.bench.progress import Progress
-from catalog_view.bench_report.figures import PRODUCT, SQL_JDBC_BASELINE
+from catalog_view.bench.sampling import Poller
+from catalog_view.bench_report.figures import PRODUCT, SQL_JDBC_BASELINE, num
 from catalog_view.catalog.seeded import seed_catalog
 from catalog_view.errors import CatalogViewError
 from catalog_view.reference import VIEW_KEYS, diff, reference_rows, store_rows
@@ -155,6 +165,17 @@ def wait_reference(
     return wait_seen(equal, timeout_s=timeout_s, what=what, interval_s=0.1)
 
 
+@dataclass(frozen=True)
+class FreshStart:
+    """Seconds from the re-snapshot's start: until the store equalled the
+    reference, and on the way until every task of the job ran and until the
+    whole snapshot was in Kafka (None if not seen before the store was)."""
+
+    store_s: float
+    running_s: float | None
+    captured_s: float | None
+
+
 def fresh_start(
     settings: Settings,
     job: FlinkJob,
@@ -164,10 +185,9 @@ def fresh_start(
     seed: int,
     parallelism: int,
     progress: Progress,
-) -> float:
+) -> FreshStart:
     """A freshly seeded catalog of `products` products, captured by a new
-    initial snapshot, applied by `pipeline` started fresh. Returns the seconds
-    from the re-snapshot's start until the store equals the reference.
+    initial snapshot, applied by `pipeline` started fresh.
 
     The connector is stopped while the catalog is re-seeded, so the new
     snapshot is all the capture holds. New rows take new ids, so an old store
@@ -176,15 +196,31 @@ def fresh_start(
     with progress.step(f"seed {products:,} products (connector stopped)"):
         stop_connector(settings)
         seed_catalog(settings, products, seed=seed, reset=True, progress=False)
+        rows = catalog_rows(settings)
     started = time.monotonic()
     with progress.step(f"re-snapshot into {pipeline.name}"):
         resnapshot(settings, parallelism=parallelism, start_job=False)
-        pipeline.start(job, parallelism)
-    with progress.step(f"{pipeline.name} applies the snapshot"):
-        seen = wait_reference(
-            settings,
-            job,
-            f"{pipeline.name}: the store equals the reference after the snapshot",
-            timeout_s=600 + products / 20,
+    with KafkaView(settings) as kafka:
+        milestones = Milestones(
+            {JOB_RUNNING: job_running(job), SNAPSHOT_IN_KAFKA: snapshot_in_kafka(kafka, rows)}
         )
-    return seen - started
+        step = f"{pipeline.name} starts and applies the snapshot of {rows:,} rows"
+        with progress.step(step), Poller(milestones.poll, interval_s=0.25):
+            pipeline.start(job, parallelism)
+            seen = wait_reference(
+                settings,
+                job,
+                f"{pipeline.name}: the store equals the reference after the snapshot",
+                timeout_s=600 + products / 20,
+            )
+    times = FreshStart(
+        seen - started,
+        milestones.seconds_since(started, JOB_RUNNING),
+        milestones.seconds_since(started, SNAPSHOT_IN_KAFKA),
+    )
+    progress.log(
+        f"{pipeline.name}: every task running after {num(times.running_s, 1, 's')}, the "
+        f"snapshot in Kafka after {num(times.captured_s, 1, 's')}, the store complete after "
+        f"{times.store_s:.1f}s"
+    )
+    return times

@@ -29,7 +29,13 @@ from catalog_view.bench.b3_backfill import run_b3
 from catalog_view.bench.b4_fanout import run_b4
 from catalog_view.bench.b5_resources import CHECKPOINT, RowCounts, resource_peaks, row_counts
 from catalog_view.bench.options import BenchOptions
-from catalog_view.bench.pipelines import BASELINES, PRODUCT_PIPELINE, Pipeline, fresh_start
+from catalog_view.bench.pipelines import (
+    BASELINES,
+    PRODUCT_PIPELINE,
+    FreshStart,
+    Pipeline,
+    fresh_start,
+)
 from catalog_view.bench.progress import Progress
 from catalog_view.bench_report.files import write_report
 from catalog_view.bench_report.results import (
@@ -113,7 +119,7 @@ class Run:
             durations = self.result.metadata.durations_s
             durations[name] = durations.get(name, 0.0) + time.monotonic() - started
 
-    def start(self, pipeline: Pipeline, products: int) -> float:
+    def start(self, pipeline: Pipeline, products: int) -> FreshStart:
         return fresh_start(
             self.settings,
             self.job,

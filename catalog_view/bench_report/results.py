@@ -143,18 +143,38 @@ class BackfillResult:
     products: int
     snapshot_s: float | None
     in_db_s: float | None  # the same rows computed by the reference queries in PostgreSQL
+    # On the way, from the same start: every task of the job running, and the
+    # whole snapshot in Kafka (None: not seen, or a report from before they were).
+    running_s: float | None = None
+    captured_s: float | None = None
 
     @property
     def ratio(self) -> float | None:
         return ratio(self.snapshot_s, self.in_db_s)
 
+    @property
+    def after_both_s(self) -> float | None:
+        """The part no start-up or capture explains: from when the job ran and
+        the snapshot was in Kafka, both, until the store was complete."""
+        if None in (self.snapshot_s, self.running_s, self.captured_s):
+            return None
+        assert self.snapshot_s is not None and self.running_s is not None
+        assert self.captured_s is not None
+        return self.snapshot_s - max(self.running_s, self.captured_s)
+
     def to_dict(self) -> dict[str, Any]:
-        return figures_of(self, "products", "snapshot_s", "in_db_s", "ratio")
+        return figures_of(
+            self, "products", "snapshot_s", "in_db_s", "ratio", "running_s", "captured_s"
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BackfillResult:
         seconds = dict.fromkeys(("snapshot_s", "in_db_s"), optional_float)
-        return cls(**read_fields(data, products=int, **seconds))
+        return cls(
+            **read_fields(data, products=int, **seconds),
+            running_s=optional_float(data.get("running_s")),
+            captured_s=optional_float(data.get("captured_s")),
+        )
 
 
 @dataclass

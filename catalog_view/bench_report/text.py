@@ -39,7 +39,9 @@ def console_lines(run: BenchRun) -> list[str]:
     if run.b3:
         out.append(
             f"B3 backfill of {run.b3.products:,} products: snapshot {num(run.b3.snapshot_s, 1)}s, "
-            f"in PostgreSQL {num(run.b3.in_db_s, 1)}s, ratio {num(run.b3.ratio)}"
+            f"in PostgreSQL {num(run.b3.in_db_s, 1)}s, ratio {num(run.b3.ratio)} (job running "
+            f"after {num(run.b3.running_s, 1)}s, snapshot in Kafka after "
+            f"{num(run.b3.captured_s, 1)}s, store {num(run.b3.after_both_s, 1)}s after both)"
         )
     if run.b4:
         out.append(f"B4 fan-out over {run.b4.products:,} products: {num(run.b4.visible_s)}s")
