@@ -217,6 +217,13 @@ def python_changelogs(
     return changelogs
 
 
+# The left sides of the views' widest LEFT JOIN chains (sql/views): released
+# last from the initial snapshot and from every transaction, each of their
+# rows meets complete aggregates (variants, attributes, listed prices) and is
+# joined and emitted once, not once more for every child row after it.
+RELEASED_LAST = ("product", "product_channel_listing")
+
+
 def assembler_config(specs: dict[str, TableSpec], options: JobOptions) -> str:
     """What the JVM assembler needs to know, as one JSON document."""
     return json.dumps(
@@ -230,6 +237,7 @@ def assembler_config(specs: dict[str, TableSpec], options: JobOptions) -> str:
                 {"name": name, "columns": [{"name": c.name, "kind": c.kind} for c in spec.columns]}
                 for name, spec in specs.items()
             ],
+            "released_last": [t for t in RELEASED_LAST if t in specs],
         }
     )
 

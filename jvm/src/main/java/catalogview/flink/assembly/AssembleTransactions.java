@@ -109,6 +109,7 @@ public final class AssembleTransactions extends KeyedProcessFunction<Integer, Ro
             @Override public void remove(K k) throws Exception { s.remove(k); }
             @Override public boolean contains(K k) throws Exception { return s.contains(k); }
             @Override public Iterable<Map.Entry<K, V>> entries() throws Exception { return s.entries(); }
+            @Override public Iterable<K> keys() throws Exception { return s.keys(); }
             @Override public void clear() { s.clear(); }
         };
     }
@@ -136,7 +137,7 @@ public final class AssembleTransactions extends KeyedProcessFunction<Integer, Ro
                 map("snapshot", str, str), map("snapshot_counts", str, lng),
                 map("snapshot_expected", str, lng), map("meta", str, lng));
         assembler = new TransactionAssembler(state, tableTags.keySet(), config.schema(),
-                config.heartbeatTable(), config.initialSnapshot());
+                config.heartbeatTable(), config.initialSnapshot(), config.releasedLast());
         reported = new TreeSet<>();
         progress = -1;
         timerAt = -1;
@@ -171,6 +172,7 @@ public final class AssembleTransactions extends KeyedProcessFunction<Integer, Ro
 
     @Override
     public void processElement(Row record, Context ctx, Collector<Row> out) throws Exception {
+        // TransactionAssembler.originTable reads the table back from this form.
         String origin = "topic " + record.getField(0) + " partition " + record.getField(1)
                 + " offset " + record.getField(2);
         releaseHeld(ctx, out);

@@ -3,8 +3,10 @@ package catalogview.flink.assembly;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonProcessingException;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
@@ -14,8 +16,8 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
  * the views read with their columns (from sql/sources), the heartbeat table, and the policies.
  */
 public record AssemblyConfig(String schema, String heartbeatTable, boolean initialSnapshot,
-        long stallReportMs, boolean deadLetter, Map<String, TableSpec> tables)
-        implements Serializable {
+        long stallReportMs, boolean deadLetter, Map<String, TableSpec> tables,
+        Set<String> releasedLast) implements Serializable {
 
     public TableSpec table(String name) {
         return tables.get(name);
@@ -23,7 +25,9 @@ public record AssemblyConfig(String schema, String heartbeatTable, boolean initi
 
     /**
      * {"schema": s, "heartbeat_table": t|null, "initial_snapshot": b, "stall_report_ms": n,
-     * "dead_letter": b, "tables": [{"name": t, "columns": [{"name": c, "kind": k}, ...]}, ...]}
+     * "dead_letter": b, "tables": [{"name": t, "columns": [{"name": c, "kind": k}, ...]}, ...],
+     * "released_last": [t, ...]}; released_last is optional: the tables whose rows are
+     * released after every other table's (see {@link TransactionAssembler}).
      */
     public static AssemblyConfig parse(String json) {
         try {
@@ -37,10 +41,22 @@ public record AssemblyConfig(String schema, String heartbeatTable, boolean initi
                 tables.put(t.get("name").asText(), new TableSpec(t.get("name").asText(), columns));
             }
             JsonNode heartbeat = root.get("heartbeat_table");
+            Set<String> last = new LinkedHashSet<>();
+            JsonNode lastNode = root.get("released_last");
+            if (lastNode != null && !lastNode.isNull()) {
+                for (JsonNode t : lastNode) {
+                    if (!tables.containsKey(t.asText())) {
+                        throw new IllegalArgumentException("assembler configuration: released_last"
+                                + " names " + t + ", which is not one of the tables "
+                                + tables.keySet());
+                    }
+                    last.add(t.asText());
+                }
+            }
             return new AssemblyConfig(root.get("schema").asText(),
                     heartbeat == null || heartbeat.isNull() ? null : heartbeat.asText(),
                     root.get("initial_snapshot").asBoolean(), root.get("stall_report_ms").asLong(),
-                    root.get("dead_letter").asBoolean(), tables);
+                    root.get("dead_letter").asBoolean(), tables, last);
         } catch (JsonProcessingException | NullPointerException e) {
             throw new IllegalArgumentException("assembler configuration is not valid: " + json, e);
         }

@@ -14,5 +14,8 @@ public interface MapStore<K, V> {
 
     Iterable<Map.Entry<K, V>> entries() throws Exception;
 
+    /** The keys alone (RocksDB then reads no value). */
+    Iterable<K> keys() throws Exception;
+
     void clear();
 }

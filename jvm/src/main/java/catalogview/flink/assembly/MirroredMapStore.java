@@ -55,6 +55,11 @@ final class MirroredMapStore<K, V> implements MapStore<K, V> {
         return mirror().containsKey(key);
     }
 
+    @Override
+    public Iterable<K> keys() throws Exception {
+        return new ArrayList<>(mirror().keySet());
+    }
+
     /** A copy, so that callers may change the map while they go through it. */
     @Override
     public Iterable<Map.Entry<K, V>> entries() throws Exception {

@@ -68,6 +68,8 @@ public final class TransactionAssembler {
     private final String schema;
     private final String heartbeatTable;
     private final boolean initialSnapshot;
+    /** Tables whose snapshot rows are released after every other table's. */
+    private final Set<String> lastTables;
     private final Set<String> readCollections = new HashSet<>();
     /** Collections counted in ENDs that the job does not read; reported once each. */
     private final Set<String> ignoredCollections = new HashSet<>();
@@ -78,6 +80,20 @@ public final class TransactionAssembler {
 
     public TransactionAssembler(AssemblerState state, Set<String> tables, String schema,
             String heartbeatTable, boolean initialSnapshot) {
+        this(state, tables, schema, heartbeatTable, initialSnapshot, Set.of());
+    }
+
+    /**
+     * @param lastTables tables whose rows are released after every other table's, in the
+     *     initial snapshot and in every transaction: the views' widest joins take them on their
+     *     left side, so each of their rows then meets complete aggregates once, instead of being
+     *     joined and emitted again for every child row that arrives after it. Sound because a
+     *     transaction (or the snapshot epoch) is released in one call, so no barrier falls
+     *     inside it and only its whole effect reaches a unit, and because each row's changes
+     *     keep their order (they all belong to one table; a snapshot holds each row once).
+     */
+    public TransactionAssembler(AssemblerState state, Set<String> tables, String schema,
+            String heartbeatTable, boolean initialSnapshot, Set<String> lastTables) {
         // Counters and receive counts are read on every record and hold few entries: they are
         // mirrored in memory, so the per-record path touches RocksDB only to buffer the event.
         this.state = new AssemblerState(state.events(), new MirroredMapStore<>(state.received()),
@@ -88,6 +104,7 @@ public final class TransactionAssembler {
         this.schema = schema;
         this.heartbeatTable = heartbeatTable;
         this.initialSnapshot = initialSnapshot;
+        this.lastTables = Set.copyOf(lastTables);
         for (String t : tables) {
             readCollections.add(schema + "." + t);
         }
@@ -281,6 +298,12 @@ public final class TransactionAssembler {
         return best;
     }
 
+    /** Whether a snapshot row's key (run/table/id) names a table released last. */
+    private boolean isLastTable(String runPrefix, String key) {
+        int slash = key.indexOf('/', runPrefix.length());
+        return slash > 0 && lastTables.contains(key.substring(runPrefix.length(), slash));
+    }
+
     /** Whether streamed transactions must still wait for the snapshot epoch. */
     private boolean snapshotPending() throws Exception {
         if (state.counter("snapshot_released") != 0) {
@@ -307,9 +330,17 @@ public final class TransactionAssembler {
             String prefix = runKey(run[0], run[1]) + "/";
             ts = state.meta().get("snapshot_ts/" + runKey(run[0], run[1]));
             for (Map.Entry<String, String> e : state.snapshot().entries()) {
-                if (e.getKey().startsWith(prefix)) {
+                if (e.getKey().startsWith(prefix) && !isLastTable(prefix, e.getKey())) {
                     RowChange change = emit(run[1], run[0], e.getValue(), out);
                     catalog |= !change.table().equals(heartbeatTable);
+                }
+            }
+            if (!lastTables.isEmpty()) {
+                for (String key : state.snapshot().keys()) {
+                    if (key.startsWith(prefix) && isLastTable(prefix, key)) {
+                        emit(run[1], run[0], state.snapshot().get(key), out);
+                        catalog = true;
+                    }
                 }
             }
         }
@@ -385,20 +416,54 @@ public final class TransactionAssembler {
     /** Streams the buffered events of a transaction to out (null: drop them); returns counts. */
     private Map<String, Long> take(TransactionEnd end, Released out) throws Exception {
         Map<String, Long> seen = new TreeMap<>();
+        // Changes of the tables released last wait for a second pass (their positions only);
+        // each row's changes keep their order, as they all belong to one table.
+        List<Long> last = new ArrayList<>();
         for (long order = 1; order <= end.eventCount(); order++) {
             String key = end.txid() + "/" + order;
             String stored = state.events().get(key);
             if (stored == null) {
                 continue; // a message or a collection the job does not read
             }
-            state.events().remove(key);
-            if (out != null) {
-                RowChange change = emit(end.txid(), end.lsn(), stored, out);
-                seen.merge(schema + "." + change.table(), 1L, Long::sum);
+            if (out != null && !lastTables.isEmpty()
+                    && lastTables.contains(originTable(stored))) {
+                last.add(order);
+                continue;
             }
+            takeOne(end, key, stored, out, seen);
+        }
+        for (long order : last) {
+            String key = end.txid() + "/" + order;
+            takeOne(end, key, state.events().get(key), out, seen);
         }
         state.received().remove(end.txid());
         return seen;
+    }
+
+    private void takeOne(TransactionEnd end, String key, String stored, Released out,
+            Map<String, Long> seen) throws Exception {
+        state.events().remove(key);
+        if (out != null) {
+            RowChange change = emit(end.txid(), end.lsn(), stored, out);
+            seen.merge(schema + "." + change.table(), 1L, Long::sum);
+        }
+    }
+
+    /**
+     * The table a buffered change came from, by the origin it was stored with ("topic
+     * prefix.schema.table partition p offset o", {@link AssembleTransactions}); "" if the
+     * origin does not name a topic so.
+     */
+    static String originTable(String stored) {
+        if (!stored.startsWith("topic ")) {
+            return "";
+        }
+        int end = stored.indexOf(' ', "topic ".length());
+        if (end < 0) {
+            return "";
+        }
+        String topic = stored.substring("topic ".length(), end);
+        return topic.substring(topic.lastIndexOf('.') + 1);
     }
 
     private RowChange emit(long txid, long lsn, String stored, Released out) throws Exception {

@@ -32,6 +32,7 @@ class TransactionAssemblerTest {
         @Override public void remove(K key) { map.remove(key); }
         @Override public boolean contains(K key) { return map.containsKey(key); }
         @Override public Iterable<Map.Entry<K, V>> entries() { return new ArrayList<>(map.entrySet()); }
+        @Override public Iterable<K> keys() { return new ArrayList<>(map.keySet()); }
         @Override public void clear() { map.clear(); }
     }
 
@@ -259,6 +260,58 @@ class TransactionAssemblerTest {
         assertEquals(777, got.get(0).lsn());
         assertEquals(List.of(50L, 60L), got.stream().map(Tx::stateTxid).toList());
         assertNull(a.waitingFor());
+    }
+
+    @Test
+    void theSnapshotReleasesTheTablesNamedLastAfterEveryOtherWhateverTheArrivalOrder()
+            throws Exception {
+        TransactionAssembler a = new TransactionAssembler(hashState(),
+                Set.of("category", "product"), "catalog", "cdc_heartbeat", true,
+                Set.of("product"));
+        List<Tx> got = feed(a, snapshotRead("product", 5, "first", 50, 777),
+                snapshotRead("category", 1), snapshotRead("product", 6),
+                snapshotRead("category", 2, "last", 50, 777),
+                scanned(counts("category", 2, "product", 2, "cdc_heartbeat", 0)));
+        assertEquals(1, got.size(), "one epoch, released in one call");
+        List<Change> changes = got.get(0).changes();
+        assertEquals(Set.of(r("category", 1), r("category", 2)), Set.copyOf(changes.subList(0, 2)),
+                "the other tables first");
+        assertEquals(Set.of(r("product", 5), r("product", 6)), Set.copyOf(changes.subList(2, 4)),
+                "then the tables named last, each row once");
+        assertEquals(50L, got.get(0).stateTxid());
+    }
+
+    @Test
+    void aTransactionReleasesTheTablesNamedLastAfterTheOthersEachRowInItsOrder()
+            throws Exception {
+        TransactionAssembler a = new TransactionAssembler(hashState(),
+                Set.of("category", "product"), "catalog", "cdc_heartbeat", false,
+                Set.of("product"));
+        Collected out = new Collected();
+        String[][] events = {
+            {"product", change("product", 70, 1, 7)},
+            {"category", change("category", 70, 2, 3)},
+            {"product", change("product", 70, 3, 7, "u")},
+            {"category", change("category", 70, 4, 4)},
+        };
+        int offset = 0;
+        for (String[] e : events) {
+            a.onRecord(e[1], "topic catalog.catalog." + e[0] + " partition 0 offset " + offset++,
+                    out);
+        }
+        a.onRecord(end(70, counts("category", 2, "product", 2)), "topic catalog.transaction"
+                + " partition 0 offset 0", out);
+        assertEquals(1, out.txs.size());
+        assertEquals(List.of(c("category", 3), c("category", 4), c("product", 7),
+                new Change("product", 7, "u")), out.txs.get(0).changes(),
+                "the other tables first, then product's changes in their order");
+    }
+
+    @Test
+    void theTableOfABufferedChangeIsReadFromItsOrigin() {
+        assertEquals("product_variant", TransactionAssembler.originTable(
+                "topic catalog.catalog.product_variant partition 2 offset 9\u0001{}"));
+        assertEquals("", TransactionAssembler.originTable("from somewhere else"));
     }
 
     @Test
