@@ -156,10 +156,8 @@ class BackfillResult:
     def after_both_s(self) -> float | None:
         """The part no start-up or capture explains: from when the job ran and
         the snapshot was in Kafka, both, until the store was complete."""
-        if None in (self.snapshot_s, self.running_s, self.captured_s):
+        if self.snapshot_s is None or self.running_s is None or self.captured_s is None:
             return None
-        assert self.snapshot_s is not None and self.running_s is not None
-        assert self.captured_s is not None
         return self.snapshot_s - max(self.running_s, self.captured_s)
 
     def to_dict(self) -> dict[str, Any]:

@@ -68,7 +68,7 @@ public final class TransactionAssembler {
     private final String schema;
     private final String heartbeatTable;
     private final boolean initialSnapshot;
-    /** Tables whose snapshot rows are released after every other table's. */
+    /** Tables whose rows are released after every other table's (snapshot and transactions). */
     private final Set<String> lastTables;
     private final Set<String> readCollections = new HashSet<>();
     /** Collections counted in ENDs that the job does not read; reported once each. */

@@ -73,6 +73,12 @@ class TransactionAssemblerTest {
         return assembler(hashState(), initialSnapshot);
     }
 
+    /** An assembler that releases product rows after every other table's. */
+    static TransactionAssembler productLast(boolean initialSnapshot) {
+        return new TransactionAssembler(hashState(), Set.of("category", "product"), "catalog",
+                "cdc_heartbeat", initialSnapshot, Set.of("product"));
+    }
+
     static String change(String table, long txid, long order, long id, String op) {
         String row = "{\"id\":" + id + ",\"name\":\"" + table + "-" + id + "\"}";
         return "{\"before\":" + (op.equals("u") || op.equals("d") ? row : "null")
@@ -265,9 +271,7 @@ class TransactionAssemblerTest {
     @Test
     void theSnapshotReleasesTheTablesNamedLastAfterEveryOtherWhateverTheArrivalOrder()
             throws Exception {
-        TransactionAssembler a = new TransactionAssembler(hashState(),
-                Set.of("category", "product"), "catalog", "cdc_heartbeat", true,
-                Set.of("product"));
+        TransactionAssembler a = productLast(true);
         List<Tx> got = feed(a, snapshotRead("product", 5, "first", 50, 777),
                 snapshotRead("category", 1), snapshotRead("product", 6),
                 snapshotRead("category", 2, "last", 50, 777),
@@ -284,9 +288,7 @@ class TransactionAssemblerTest {
     @Test
     void aTransactionReleasesTheTablesNamedLastAfterTheOthersEachRowInItsOrder()
             throws Exception {
-        TransactionAssembler a = new TransactionAssembler(hashState(),
-                Set.of("category", "product"), "catalog", "cdc_heartbeat", false,
-                Set.of("product"));
+        TransactionAssembler a = productLast(false);
         Collected out = new Collected();
         String[][] events = {
             {"product", change("product", 70, 1, 7)},
