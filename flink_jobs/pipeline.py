@@ -217,11 +217,14 @@ def python_changelogs(
     return changelogs
 
 
-# The left sides of the views' widest LEFT JOIN chains (sql/views): released
-# last from the initial snapshot and from every transaction, each of their
-# rows meets complete aggregates (variants, attributes, listed prices) and is
-# joined and emitted once, not once more for every child row after it.
-RELEASED_LAST = ("product", "product_channel_listing")
+# The order the assembler releases a transaction's (and the initial snapshot's)
+# tables in: every table not named first, then each later pass in turn. A LEFT
+# join's left row that arrives after its right side is joined and emitted once;
+# one that arrives first is emitted again for every right row after it. So the
+# left sides of the views' LEFT joins (sql/views) come last, innermost first:
+# variants (left of their attributes) before products and listings (left of
+# variants, attributes and listed prices). Inner joins emit once either way.
+RELEASE_PASSES = (("product_variant",), ("product", "product_channel_listing"))
 
 
 def assembler_config(specs: dict[str, TableSpec], options: JobOptions) -> str:
@@ -237,7 +240,7 @@ def assembler_config(specs: dict[str, TableSpec], options: JobOptions) -> str:
                 {"name": name, "columns": [{"name": c.name, "kind": c.kind} for c in spec.columns]}
                 for name, spec in specs.items()
             ],
-            "released_last": [t for t in RELEASED_LAST if t in specs],
+            "release_passes": [[t for t in p if t in specs] for p in RELEASE_PASSES],
         }
     )
 

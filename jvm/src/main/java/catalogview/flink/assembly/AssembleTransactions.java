@@ -137,7 +137,7 @@ public final class AssembleTransactions extends KeyedProcessFunction<Integer, Ro
                 map("snapshot", str, str), map("snapshot_counts", str, lng),
                 map("snapshot_expected", str, lng), map("meta", str, lng));
         assembler = new TransactionAssembler(state, tableTags.keySet(), config.schema(),
-                config.heartbeatTable(), config.initialSnapshot(), config.releasedLast());
+                config.heartbeatTable(), config.initialSnapshot(), config.laterPasses());
         reported = new TreeSet<>();
         progress = -1;
         timerAt = -1;

@@ -17,7 +17,7 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
  */
 public record AssemblyConfig(String schema, String heartbeatTable, boolean initialSnapshot,
         long stallReportMs, boolean deadLetter, Map<String, TableSpec> tables,
-        Set<String> releasedLast) implements Serializable {
+        List<Set<String>> laterPasses) implements Serializable {
 
     public TableSpec table(String name) {
         return tables.get(name);
@@ -26,8 +26,9 @@ public record AssemblyConfig(String schema, String heartbeatTable, boolean initi
     /**
      * {"schema": s, "heartbeat_table": t|null, "initial_snapshot": b, "stall_report_ms": n,
      * "dead_letter": b, "tables": [{"name": t, "columns": [{"name": c, "kind": k}, ...]}, ...],
-     * "released_last": [t, ...]}; released_last is optional: the tables whose rows are
-     * released after every other table's (see {@link TransactionAssembler}).
+     * "release_passes": [[t, ...], ...]}; release_passes is optional: the tables whose rows
+     * are released in a later pass than every table not named, pass by pass in the order
+     * given (see {@link TransactionAssembler}).
      */
     public static AssemblyConfig parse(String json) {
         try {
@@ -41,22 +42,31 @@ public record AssemblyConfig(String schema, String heartbeatTable, boolean initi
                 tables.put(t.get("name").asText(), new TableSpec(t.get("name").asText(), columns));
             }
             JsonNode heartbeat = root.get("heartbeat_table");
-            Set<String> last = new LinkedHashSet<>();
-            JsonNode lastNode = root.get("released_last");
-            if (lastNode != null && !lastNode.isNull()) {
-                for (JsonNode t : lastNode) {
-                    if (!tables.containsKey(t.asText())) {
-                        throw new IllegalArgumentException("assembler configuration: released_last"
-                                + " names " + t + ", which is not one of the tables "
-                                + tables.keySet());
+            List<Set<String>> passes = new ArrayList<>();
+            Set<String> named = new LinkedHashSet<>();
+            JsonNode passesNode = root.get("release_passes");
+            if (passesNode != null && !passesNode.isNull()) {
+                for (JsonNode pass : passesNode) {
+                    Set<String> members = new LinkedHashSet<>();
+                    for (JsonNode t : pass) {
+                        if (!tables.containsKey(t.asText())) {
+                            throw new IllegalArgumentException("assembler configuration:"
+                                    + " release_passes names " + t
+                                    + ", which is not one of the tables " + tables.keySet());
+                        }
+                        if (!named.add(t.asText())) {
+                            throw new IllegalArgumentException("assembler configuration:"
+                                    + " release_passes names " + t + " in two passes");
+                        }
+                        members.add(t.asText());
                     }
-                    last.add(t.asText());
+                    passes.add(Set.copyOf(members));
                 }
             }
             return new AssemblyConfig(root.get("schema").asText(),
                     heartbeat == null || heartbeat.isNull() ? null : heartbeat.asText(),
                     root.get("initial_snapshot").asBoolean(), root.get("stall_report_ms").asLong(),
-                    root.get("dead_letter").asBoolean(), tables, last);
+                    root.get("dead_letter").asBoolean(), tables, List.copyOf(passes));
         } catch (JsonProcessingException | NullPointerException e) {
             throw new IllegalArgumentException("assembler configuration is not valid: " + json, e);
         }

@@ -68,8 +68,12 @@ public final class TransactionAssembler {
     private final String schema;
     private final String heartbeatTable;
     private final boolean initialSnapshot;
-    /** Tables whose rows are released after every other table's (snapshot and transactions). */
-    private final Set<String> lastTables;
+    /**
+     * The release pass of each table named in a later pass (1, 2, ...); a table not named is
+     * released in pass 0 (snapshot and transactions alike).
+     */
+    private final Map<String, Integer> passOf = new HashMap<>();
+    private final int laterPasses;
     private final Set<String> readCollections = new HashSet<>();
     /** Collections counted in ENDs that the job does not read; reported once each. */
     private final Set<String> ignoredCollections = new HashSet<>();
@@ -80,20 +84,21 @@ public final class TransactionAssembler {
 
     public TransactionAssembler(AssemblerState state, Set<String> tables, String schema,
             String heartbeatTable, boolean initialSnapshot) {
-        this(state, tables, schema, heartbeatTable, initialSnapshot, Set.of());
+        this(state, tables, schema, heartbeatTable, initialSnapshot, List.of());
     }
 
     /**
-     * @param lastTables tables whose rows are released after every other table's, in the
-     *     initial snapshot and in every transaction: the views' widest joins take them on their
-     *     left side, so each of their rows then meets complete aggregates once, instead of being
-     *     joined and emitted again for every child row that arrives after it. Sound because a
-     *     transaction (or the snapshot epoch) is released in one call, so no barrier falls
-     *     inside it and only its whole effect reaches a unit, and because each row's changes
-     *     keep their order (they all belong to one table; a snapshot holds each row once).
+     * @param laterPasses tables whose rows are released in later passes, pass by pass, after
+     *     every table not named, in the initial snapshot and in every transaction: the left
+     *     sides of the views' LEFT joins, innermost first, so each of their rows meets complete
+     *     right sides once, instead of being joined and emitted again for every child row that
+     *     arrives after it. Sound because a transaction (or the snapshot epoch) is released in
+     *     one call, so no barrier falls inside it and only its whole effect reaches a unit, and
+     *     because each row's changes keep their order (they all belong to one table, released
+     *     in one pass; a snapshot holds each row once).
      */
     public TransactionAssembler(AssemblerState state, Set<String> tables, String schema,
-            String heartbeatTable, boolean initialSnapshot, Set<String> lastTables) {
+            String heartbeatTable, boolean initialSnapshot, List<Set<String>> laterPasses) {
         // Counters and receive counts are read on every record and hold few entries: they are
         // mirrored in memory, so the per-record path touches RocksDB only to buffer the event.
         this.state = new AssemblerState(state.events(), new MirroredMapStore<>(state.received()),
@@ -104,7 +109,12 @@ public final class TransactionAssembler {
         this.schema = schema;
         this.heartbeatTable = heartbeatTable;
         this.initialSnapshot = initialSnapshot;
-        this.lastTables = Set.copyOf(lastTables);
+        for (int pass = 0; pass < laterPasses.size(); pass++) {
+            for (String table : laterPasses.get(pass)) {
+                passOf.put(table, pass + 1);
+            }
+        }
+        this.laterPasses = laterPasses.size();
         for (String t : tables) {
             readCollections.add(schema + "." + t);
         }
@@ -298,10 +308,10 @@ public final class TransactionAssembler {
         return best;
     }
 
-    /** Whether a snapshot row's key (run/table/id) names a table released last. */
-    private boolean isLastTable(String runPrefix, String key) {
+    /** The release pass of a snapshot row, by its key (run/table/id). */
+    private int snapshotPass(String runPrefix, String key) {
         int slash = key.indexOf('/', runPrefix.length());
-        return slash > 0 && lastTables.contains(key.substring(runPrefix.length(), slash));
+        return slash > 0 ? passOf.getOrDefault(key.substring(runPrefix.length(), slash), 0) : 0;
     }
 
     /** Whether streamed transactions must still wait for the snapshot epoch. */
@@ -330,14 +340,14 @@ public final class TransactionAssembler {
             String prefix = runKey(run[0], run[1]) + "/";
             ts = state.meta().get("snapshot_ts/" + runKey(run[0], run[1]));
             for (Map.Entry<String, String> e : state.snapshot().entries()) {
-                if (e.getKey().startsWith(prefix) && !isLastTable(prefix, e.getKey())) {
+                if (e.getKey().startsWith(prefix) && snapshotPass(prefix, e.getKey()) == 0) {
                     RowChange change = emit(run[1], run[0], e.getValue(), out);
                     catalog |= !change.table().equals(heartbeatTable);
                 }
             }
-            if (!lastTables.isEmpty()) {
+            for (int pass = 1; pass <= laterPasses; pass++) {
                 for (String key : state.snapshot().keys()) {
-                    if (key.startsWith(prefix) && isLastTable(prefix, key)) {
+                    if (key.startsWith(prefix) && snapshotPass(prefix, key) == pass) {
                         emit(run[1], run[0], state.snapshot().get(key), out);
                         catalog = true;
                     }
@@ -416,25 +426,31 @@ public final class TransactionAssembler {
     /** Streams the buffered events of a transaction to out (null: drop them); returns counts. */
     private Map<String, Long> take(TransactionEnd end, Released out) throws Exception {
         Map<String, Long> seen = new TreeMap<>();
-        // Changes of the tables released last wait for a second pass (their positions only);
+        // Changes of the tables of later passes wait for their pass (their positions only);
         // each row's changes keep their order, as they all belong to one table.
-        List<Long> last = new ArrayList<>();
+        List<List<Long>> held = new ArrayList<>();
+        for (int pass = 0; pass < laterPasses; pass++) {
+            held.add(new ArrayList<>());
+        }
         for (long order = 1; order <= end.eventCount(); order++) {
             String key = end.txid() + "/" + order;
             String stored = state.events().get(key);
             if (stored == null) {
                 continue; // a message or a collection the job does not read
             }
-            if (out != null && !lastTables.isEmpty()
-                    && lastTables.contains(originTable(stored))) {
-                last.add(order);
+            int pass = out == null || laterPasses == 0 ? 0
+                    : passOf.getOrDefault(originTable(stored), 0);
+            if (pass > 0) {
+                held.get(pass - 1).add(order);
                 continue;
             }
             takeOne(end, key, stored, out, seen);
         }
-        for (long order : last) {
-            String key = end.txid() + "/" + order;
-            takeOne(end, key, state.events().get(key), out, seen);
+        for (List<Long> pass : held) {
+            for (long order : pass) {
+                String key = end.txid() + "/" + order;
+                takeOne(end, key, state.events().get(key), out, seen);
+            }
         }
         state.received().remove(end.txid());
         return seen;

@@ -76,7 +76,14 @@ class TransactionAssemblerTest {
     /** An assembler that releases product rows after every other table's. */
     static TransactionAssembler productLast(boolean initialSnapshot) {
         return new TransactionAssembler(hashState(), Set.of("category", "product"), "catalog",
-                "cdc_heartbeat", initialSnapshot, Set.of("product"));
+                "cdc_heartbeat", initialSnapshot, List.of(Set.of("product")));
+    }
+
+    /** An assembler with two later passes: product_variant, then product. */
+    static TransactionAssembler variantThenProduct(boolean initialSnapshot) {
+        return new TransactionAssembler(hashState(),
+                Set.of("category", "product", "product_variant"), "catalog", "cdc_heartbeat",
+                initialSnapshot, List.of(Set.of("product_variant"), Set.of("product")));
     }
 
     static String change(String table, long txid, long order, long id, String op) {
@@ -307,6 +314,38 @@ class TransactionAssemblerTest {
         assertEquals(List.of(c("category", 3), c("category", 4), c("product", 7),
                 new Change("product", 7, "u")), out.txs.get(0).changes(),
                 "the other tables first, then product's changes in their order");
+    }
+
+    @Test
+    void laterPassesAreReleasedInTheirOrderInATransactionAndInTheSnapshot() throws Exception {
+        TransactionAssembler a = variantThenProduct(false);
+        Collected out = new Collected();
+        String[][] events = {
+            {"product", change("product", 70, 1, 7)},
+            {"product_variant", change("product_variant", 70, 2, 9)},
+            {"category", change("category", 70, 3, 3)},
+            {"product", change("product", 70, 4, 7, "u")},
+            {"product_variant", change("product_variant", 70, 5, 9, "u")},
+        };
+        int offset = 0;
+        for (String[] e : events) {
+            a.onRecord(e[1], "topic catalog.catalog." + e[0] + " partition 0 offset " + offset++,
+                    out);
+        }
+        a.onRecord(end(70, counts("category", 1, "product", 2, "product_variant", 2)),
+                "topic catalog.transaction partition 0 offset 0", out);
+        assertEquals(List.of(c("category", 3), c("product_variant", 9),
+                new Change("product_variant", 9, "u"), c("product", 7),
+                new Change("product", 7, "u")), out.txs.get(0).changes(),
+                "tables not named, then each pass in turn, each row's changes in their order");
+
+        List<Tx> snapshot = feed(variantThenProduct(true),
+                snapshotRead("product", 5, "first", 50, 777), snapshotRead("product_variant", 8),
+                snapshotRead("category", 1, "last", 50, 777),
+                scanned(counts("category", 1, "product", 1, "product_variant", 1,
+                        "cdc_heartbeat", 0)));
+        assertEquals(List.of(r("category", 1), r("product_variant", 8), r("product", 5)),
+                snapshot.get(0).changes(), "the snapshot epoch in the same passes");
     }
 
     @Test
