@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from catalog_view.errors import ConfigError
-from catalog_view.settings import CATALOG_TABLES, Settings, load_settings
+from catalog_view.settings import CATALOG_TABLES, REPO_ROOT, Settings, load_settings
 from catalog_view.templating import render_text
 from connectors.register import ConnectClient, ConnectorError
 from connectors.render import password_reference, render_source_connector, render_template
@@ -181,7 +181,7 @@ def test_release_passes_name_left_sides_of_left_joins_once() -> None:
 
     named = [table for release_pass in RELEASE_PASSES for table in release_pass]
     assert len(named) == len(set(named))
-    views = "\n".join(p.read_text() for p in Path("sql/views").rglob("*.sql"))
+    views = "\n".join(p.read_text() for p in (REPO_ROOT / "sql" / "views").rglob("*.sql"))
     for table in named:
         assert table in CATALOG_TABLES
         left_of_a_left_join = re.search(
